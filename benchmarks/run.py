@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import tempfile
@@ -114,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.device == "cuda" and not torch.cuda.is_available():
         log.print("--device cuda: no CUDA device here")
         return 2
+    load = os.getloadavg()[0]  # before this run adds its own
     cores = limit_cores(args.threads)
     device = torch.device(args.device)
     started = time.perf_counter()
+    if load > 0.5:
+        log.print(f"[yellow]note: load average {load:.1f} before starting: other processes share the cores, "
+                  "so timings will be noisy (multi-threaded torch suffers most)[/]")
     log.print(f"preparing data and model in {args.workdir} (reused when present) ...")
     ws = workspace.prepare(args.workdir, max(args.clips, args.check_clips), train_per_machine=args.train_per_machine,
                            backbone_epochs=args.backbone_epochs, gnn_epochs=args.gnn_epochs, device=args.device)
@@ -127,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
 
     model, reference = AsdModel.load(ws.run, device), ReferenceModel.load(ws.run, device)
     results: dict[str, Any] = {"device": args.device, "clips": args.clips, "threads": len(cores),
-                               "environment": environment(cores, device), "args": vars(args)}
+                               "load_average_at_start": load, "environment": environment(cores, device),
+                               "args": vars(args)}
     equivalence = check(model, reference, clips[:args.check_clips])
     results["equivalence"] = equivalence.to_dict()
     log.print(equivalence.describe())
