@@ -43,7 +43,7 @@ from rich.console import Console  # noqa: E402
 
 from benchmarks.harness import children, goals, knn_scale, report, stages, workspace  # noqa: E402
 from benchmarks.harness.equivalence import check  # noqa: E402
-from benchmarks.harness.timing import limit_cores  # noqa: E402
+from benchmarks.harness.timing import limit_cores, pin_model_threads  # noqa: E402
 
 PARTS = ("stages", "knn", "tc", "latency", "memory")
 log = Console(stderr=True)
@@ -88,25 +88,27 @@ def environment(cores: list[int], device: torch.device) -> dict[str, Any]:
     return env
 
 
-def run_stages(model: Any, reference: Any, clips: list, device: torch.device, repeats: int) -> list[dict]:
-    data = stages.prepare_inputs(model, clips)
+def run_stages(model: Any, reference: Any, clips: list, device: torch.device, repeats: int,
+               threads: int) -> list[dict]:
+    data = stages.prepare_inputs(model, clips, threads)
     rows = []
-    for stage in stages.build_stages(model, reference, data):
+    for stage in stages.build_stages(model, reference, data, threads):
         log.print(f"timing: {stage.name} ...")
-        rows.append(stages.time_stage(stage, device, repeats))
+        rows.append(stages.time_stage(stage, device, repeats, threads))
     return rows
 
 
-def run_knn(args: argparse.Namespace, results: dict[str, Any]) -> None:
+def run_knn(args: argparse.Namespace, results: dict[str, Any], threads: int) -> None:
     if "knn" not in args.skip:
         results["knn"] = [row for n in args.knn_sizes
                           for row in knn_scale.measure_size(n, args.knn_variants, recall_queries=args.recall_queries,
-                                                            log=log.print)]
+                                                            log=log.print, threads=threads)]
     if "tc" not in args.skip:
-        ours = knn_scale.measure_size(args.tc_size, [], recall_queries=args.recall_queries, log=log.print)[0]
+        ours = knn_scale.measure_size(args.tc_size, [], recall_queries=args.recall_queries, log=log.print,
+                                      threads=threads)[0]
         results["torch_cluster_asdkit"] = ours
         log.print(f"kNN graph: N={args.tc_size:,} torch_cluster (cap {args.tc_cap_s:.0f} s) ...")
-        results["torch_cluster"] = children.torch_cluster_graph(args.tc_size, 10, torch.get_num_threads(),
+        results["torch_cluster"] = children.torch_cluster_graph(args.tc_size, 10, threads,
                                                                 args.tc_cap_s)
 
 
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.reference import ReferenceModel
 
     model, reference = AsdModel.load(ws.run, device), ReferenceModel.load(ws.run, device)
+    threads = len(cores)
+    pin_model_threads(model, threads)  # faiss would otherwise reset torch to every core
     results: dict[str, Any] = {"device": args.device, "clips": args.clips, "threads": len(cores),
                                "load_average_at_start": load, "environment": environment(cores, device),
                                "args": vars(args)}
@@ -140,12 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     if equivalence.passed:
         clips = clips[:args.clips]
         if "stages" not in args.skip:
-            results["stages"] = run_stages(model, reference, clips, device, args.repeats)
+            results["stages"] = run_stages(model, reference, clips, device, args.repeats, threads)
         if args.profile:
             from benchmarks.harness.profiling import profile
 
             log.print(profile(model, clips, args.profile))
-        run_knn(args, results)
+        run_knn(args, results, threads)
         if "latency" not in args.skip:
             log.print(f"latency: {args.latency_calls} single-clip calls on one core ...")
             results["latency"] = children.latency(ws.run, clips[:args.latency_calls], args.latency_calls)

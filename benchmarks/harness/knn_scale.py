@@ -74,8 +74,9 @@ def label(name: str, n: int) -> str:
 
 
 def measure_size(n: int, variants: list[str], k: int = 10, recall_queries: int = 2000,
-                 log: Any = print) -> list[dict[str, Any]]:
-    """Time and recall@k of each setting at ``n`` points (the default first)."""
+                 log: Any = print, threads: int = 0) -> list[dict[str, Any]]:
+    """Time and recall@k of each setting at ``n`` points (the default first); faiss
+    runs ``threads`` threads (0: asdkit's default, every core)."""
     from asdkit import registry
     from asdkit.graph.build import knn_graph
 
@@ -90,7 +91,7 @@ def measure_size(n: int, variants: list[str], k: int = 10, recall_queries: int =
             continue  # too slow at this size, or the same index as the default
         log(f"kNN graph: N={n:,} {label(name, n)} ...")
         start = time.perf_counter()
-        edges = knn_graph(x, k, "faiss", options)
+        edges = knn_graph(x, k, "faiss", {**options, "threads": threads} if threads else options)
         seconds = time.perf_counter() - start
         rows.append({"n": n, "setting": label(name, n), "options": options, "seconds": seconds,
                      "recall": recall_at_k(edges, n, k, queries, exact), "recall_queries": int(queries.numel())})

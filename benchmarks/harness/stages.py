@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from .timing import best_time, torch_threads
+from .timing import best_time, faiss_options, torch_threads
 
 #: Clips in the warm-up call of the per-clip stages (first-call costs: plans, caches,
 #: JIT). The cheap graph and scoring stages warm up on their full inputs instead: their
@@ -49,7 +49,14 @@ class Inputs:
     refined: torch.Tensor
 
 
-def prepare_inputs(model: Any, clips: list) -> Inputs:
+def _knn_spec(model: Any, threads: int) -> tuple[str, dict]:
+    """The bundle's kNN backend and options, faiss held to ``threads`` threads."""
+    spec = model.config["knn"]
+    options = faiss_options(spec["options"], threads) if spec["name"] == "faiss" else spec["options"]
+    return spec["name"], options
+
+
+def prepare_inputs(model: Any, clips: list, threads: int) -> Inputs:
     from asdkit.audio import iter_audio
     from asdkit.features import compute_logmel
     from asdkit.graph.build import knn_graph
@@ -59,8 +66,7 @@ def prepare_inputs(model: Any, clips: list) -> Inputs:
     emb = model.embed(feats)
     machines = [c.machine for c in clips]
     labels = torch.tensor([model.machines.index(m) for m in machines], device=emb.device)
-    graph = knn_graph(emb, min(model.k, len(clips) - 1), model.config["knn"]["name"],
-                      model.config["knn"]["options"]).to(emb.device)
+    graph = knn_graph(emb, min(model.k, len(clips) - 1), *_knn_spec(model, threads)).to(emb.device)
     return Inputs(clips, [c.path for c in clips], machines, waves, feats, emb, labels, graph,
                   model.refine(emb))
 
@@ -109,7 +115,7 @@ def _reference_scorer_fit(reference: Any, groups: dict[str, torch.Tensor]) -> li
             for x in groups.values()]
 
 
-def build_stages(model: Any, reference: Any, data: Inputs) -> list[Stage]:
+def build_stages(model: Any, reference: Any, data: Inputs, threads: int) -> list[Stage]:
     """The stages in pipeline order (see module docstring)."""
     from asdkit.audio import iter_audio
     from asdkit.features import compute_logmel
@@ -120,7 +126,7 @@ def build_stages(model: Any, reference: Any, data: Inputs) -> list[Stage]:
 
     w = WARM_CLIPS
     k = min(model.k, len(data.clips) - 1)
-    knn_spec = model.config["knn"]
+    knn_name, knn_options = _knn_spec(model, threads)
     cpu_logmel = ClipLogMel(reference.config["features"], "cpu")
     graph_data = (data.embeddings, data.graph, data.labels)
     groups = _by_machine(data.refined, data.machines)
@@ -143,9 +149,9 @@ def build_stages(model: Any, reference: Any, data: Inputs) -> list[Stage]:
               lambda f: torch.stack([reference.backbone_embed(x) for x in f]), data.feats, data.feats[:w],
               "asdkit: BN folded, TorchScript, batches of 32; reference: eager, batch of 1"),
         Stage(f"kNN graph (N={len(data.clips)}, k={k})",
-              lambda x: knn_graph(x, k, knn_spec["name"], knn_spec["options"]),
+              lambda x: knn_graph(x, k, knn_name, knn_options),
               lambda x: knn_graph_edges(x, k), data.embeddings, data.embeddings,
-              f"asdkit: {knn_spec['name']}; reference: {KNN_LIBRARY}"),
+              f"asdkit: {knn_name}; reference: {KNN_LIBRARY}"),
         Stage("GNN training, one epoch", lambda d: _asdkit_gnn_epoch(model, d),
               lambda d: _reference_gnn_epoch(reference, len(model.machines), d), graph_data, graph_data,
               "both full-batch on the N-clip graph, model set-up included"),
@@ -164,10 +170,25 @@ def build_stages(model: Any, reference: Any, data: Inputs) -> list[Stage]:
     ]
 
 
-def time_stage(stage: Stage, device: torch.device, repeats: int) -> dict[str, Any]:
-    """Best-of-``repeats`` seconds of both sides and the speed-up (reference / asdkit)."""
-    ours = best_time(lambda: stage.asdkit(stage.inputs), device, repeats, lambda: stage.asdkit(stage.warm_inputs))
-    theirs = best_time(lambda: stage.reference(stage.inputs), device, repeats,
-                       lambda: stage.reference(stage.warm_inputs))
+def time_stage(stage: Stage, device: torch.device, repeats: int, threads: int) -> dict[str, Any]:
+    """Best-of-``repeats`` seconds of both sides and the speed-up (reference / asdkit).
+
+    The two sides alternate (asdkit, reference, asdkit, ...), so a burst of load from
+    other processes hits both rather than one side's every run; torch's thread count
+    is set to ``threads`` before each run, so no library's change of it carries over.
+    """
+    def run(fn: Callable[[Any], Any], inputs: Any) -> Callable[[], Any]:
+        def call() -> Any:
+            torch.set_num_threads(threads)
+            return fn(inputs)
+        return call
+
+    run(stage.asdkit, stage.warm_inputs)()
+    run(stage.reference, stage.warm_inputs)()
+    ours = theirs = float("inf")
+    for _ in range(max(1, repeats)):
+        ours = min(ours, best_time(run(stage.asdkit, stage.inputs), device, 1))
+        theirs = min(theirs, best_time(run(stage.reference, stage.inputs), device, 1))
+    torch.set_num_threads(threads)
     return {"stage": stage.name, "asdkit_s": ours, "reference_s": theirs,
             "ratio": theirs / ours if ours > 0 else float("inf"), "note": stage.note}

@@ -63,3 +63,24 @@ def limit_cores(n: int | None) -> list[int]:
         os.sched_setaffinity(0, cores)
     torch.set_num_threads(len(cores))
     return cores
+
+
+def faiss_options(options: dict, threads: int) -> dict:
+    """kNN options with faiss's thread count set to ``threads``.
+
+    asdkit's faiss backend calls ``omp_set_num_threads(threads or os.cpu_count())`` on
+    every build and search, and torch shares that OpenMP runtime: left at its default
+    it resets torch's thread count to every core of the machine, whatever
+    ``--threads`` (or the latency child's one core) asked for, and two OpenMP threads
+    on one core make each torch operator wait for a time slice.
+    """
+    return {**options, "threads": threads}
+
+
+def pin_model_threads(model: object, threads: int) -> None:
+    """Give a loaded ``AsdModel``'s faiss index ``threads`` threads (see
+    :func:`faiss_options`; the same as ``asdkit fit --knn-opt threads=N``), and torch too."""
+    knn = getattr(model, "knn", None)
+    if knn is not None and hasattr(knn, "threads"):
+        knn.threads = threads
+    torch.set_num_threads(threads)
