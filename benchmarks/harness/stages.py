@@ -5,7 +5,8 @@ asdkit (so a stage's time is that stage's work only): the clips for decoding, th
 waveforms for log-mel, their log-mels for the backbone, their embeddings for the kNN
 graph, the GNN epoch and GNN inference, their graph-network outputs for the scorer
 fit and scoring. End to end goes from the files to the scores. Model loading is
-outside every timing (both sides load once, like a server would).
+outside every timing (both sides load once, like a server would). A model that
+scores backbone embeddings (``score_on="embedding"``) has no graph stages to time.
 """
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ class Inputs:
     feats: list[np.ndarray]
     embeddings: torch.Tensor
     labels: torch.Tensor
-    graph: torch.Tensor
+    graph: torch.Tensor | None  # None: the model has no graph network
     refined: torch.Tensor
 
 
@@ -54,6 +55,13 @@ def _knn_spec(model: Any, threads: int) -> tuple[str, dict]:
     spec = model.config["knn"]
     options = faiss_options(spec["options"], threads) if spec["name"] == "faiss" else spec["options"]
     return spec["name"], options
+
+
+def has_graph(model: Any) -> bool:
+    """Whether the bundle's scorers see graph-network outputs (the paper's road)."""
+    from benchmarks.reference.scoring import score_space
+
+    return score_space(model.config) == "refined"
 
 
 def prepare_inputs(model: Any, clips: list, threads: int) -> Inputs:
@@ -66,7 +74,9 @@ def prepare_inputs(model: Any, clips: list, threads: int) -> Inputs:
     emb = model.embed(feats)
     machines = [c.machine for c in clips]
     labels = torch.tensor([model.machines.index(m) for m in machines], device=emb.device)
-    graph = knn_graph(emb, min(model.k, len(clips) - 1), *_knn_spec(model, threads)).to(emb.device)
+    graph = None
+    if has_graph(model):
+        graph = knn_graph(emb, min(model.k, len(clips) - 1), *_knn_spec(model, threads)).to(emb.device)
     return Inputs(clips, [c.path for c in clips], machines, waves, feats, emb, labels, graph,
                   model.refine(emb))
 
@@ -126,7 +136,7 @@ def build_stages(model: Any, reference: Any, data: Inputs, threads: int) -> list
 
     w = WARM_CLIPS
     k = min(model.k, len(data.clips) - 1)
-    knn_name, knn_options = _knn_spec(model, threads)
+    knn_name, knn_options = _knn_spec(model, threads) if has_graph(model) else ("-", {})
     cpu_logmel = ClipLogMel(reference.config["features"], "cpu")
     graph_data = (data.embeddings, data.graph, data.labels)
     groups = _by_machine(data.refined, data.machines)
@@ -137,6 +147,18 @@ def build_stages(model: Any, reference: Any, data: Inputs, threads: int) -> list
                 return fn(waves)
         return run
 
+    graph_stages = [
+        Stage(f"kNN graph (N={len(data.clips)}, k={k})",
+              lambda x: knn_graph(x, k, knn_name, knn_options),
+              lambda x: knn_graph_edges(x, k), data.embeddings, data.embeddings,
+              f"asdkit: {knn_name}; reference: {KNN_LIBRARY}"),
+        Stage("GNN training, one epoch", lambda d: _asdkit_gnn_epoch(model, d),
+              lambda d: _reference_gnn_epoch(reference, len(model.machines), d), graph_data, graph_data,
+              "both full-batch on the N-clip graph, model set-up included"),
+        Stage("GNN inference (attach + refine)", model.refine, reference.refine,
+              data.embeddings, data.embeddings,
+              "asdkit: exact subgraphs of the new clips; reference: full batch over train + new"),
+    ] if data.graph is not None else []
     return [
         Stage("audio decoding", lambda c: list(iter_audio(c, model.policy)),
               lambda c: [reference.decode(x.path) for x in c], data.clips, data.clips[:w]),
@@ -148,16 +170,7 @@ def build_stages(model: Any, reference: Any, data: Inputs, threads: int) -> list
         Stage("backbone inference", model.embed,
               lambda f: torch.stack([reference.backbone_embed(x) for x in f]), data.feats, data.feats[:w],
               "asdkit: BN folded, TorchScript, batches of 32; reference: eager, batch of 1"),
-        Stage(f"kNN graph (N={len(data.clips)}, k={k})",
-              lambda x: knn_graph(x, k, knn_name, knn_options),
-              lambda x: knn_graph_edges(x, k), data.embeddings, data.embeddings,
-              f"asdkit: {knn_name}; reference: {KNN_LIBRARY}"),
-        Stage("GNN training, one epoch", lambda d: _asdkit_gnn_epoch(model, d),
-              lambda d: _reference_gnn_epoch(reference, len(model.machines), d), graph_data, graph_data,
-              "both full-batch on the N-clip graph, model set-up included"),
-        Stage("GNN inference (attach + refine)", model.refine, reference.refine,
-              data.embeddings, data.embeddings,
-              "asdkit: exact subgraphs of the new clips; reference: full batch over train + new"),
+        *graph_stages,
         Stage("scorer fit", lambda g: _asdkit_scorer_fit(model, g),
               lambda g: _reference_scorer_fit(reference, g), groups, groups,
               "asdkit: spherical K-means (torch); reference: scikit-learn KMeans"),

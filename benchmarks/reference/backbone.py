@@ -22,8 +22,10 @@ def plain_backbone(spec: Mapping[str, Any], tensors: Mapping[str, Tensor],
 
 
 @torch.no_grad()
-def embed_clip(backbone: nn.Module, logmel: Tensor) -> Tensor:
-    """Unit-norm embedding ``(D,)`` of one log-mel ``(n_mels, T)`` (batch of one)."""
+def embed_clip(backbone: nn.Module, logmel: Tensor, unit: bool = True) -> Tensor:
+    """Embedding ``(D,)`` of one log-mel ``(n_mels, T)`` (batch of one), unit norm
+    unless ``unit=False``."""
     device = next(backbone.parameters()).device
     x = logmel.to(device)[None, None]  # (1, 1, n_mels, T)
-    return F.normalize(backbone(x), dim=1)[0]
+    emb = backbone(x)
+    return (F.normalize(emb, dim=1) if unit else emb)[0]

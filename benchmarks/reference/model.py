@@ -9,6 +9,8 @@ type's K-means centres.
 
 New clips only receive edges (from training clips), as in asdkit's inductive scoring,
 so running all of them in one union graph gives each the score it would get alone.
+A bundle that scores backbone embeddings (``score_on="embedding"``) has no graph
+network: its clips go from the backbone straight to the scorer.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from .backbone import embed_clip, plain_backbone
 from .gnn import graph_network
 from .graph import attach_edges
 from .logmel import ClipLogMel
-from .scoring import bundle_centres, cosine_scores, score_vectors
+from .scoring import bundle_centres, cosine_scores, score_space, score_vectors
 
 
 def _sync(device: torch.device) -> None:
@@ -40,9 +42,9 @@ class ReferenceModel:
     config: dict[str, Any]
     logmel: ClipLogMel
     backbone: nn.Module
-    graph_model: nn.Module
-    train_x: Tensor
-    train_edge_index: Tensor
+    graph_model: nn.Module | None  # None: the scorers see backbone embeddings
+    train_x: Tensor | None
+    train_edge_index: Tensor | None
     centres: dict[str, Tensor]
     k: int
     device: torch.device
@@ -54,12 +56,13 @@ class ReferenceModel:
 
         device = torch.device(device)
         tensors, config = load_bundle(path)
+        graph = score_space(config) == "refined"
         return cls(config=config,
                    logmel=ClipLogMel(config["features"], device),
                    backbone=plain_backbone(config["backbone"], tensors, device),
-                   graph_model=graph_network(config["gnn"], tensors, device),
-                   train_x=tensors["train.x"].float().to(device),
-                   train_edge_index=tensors["train.edge_index"].long().to(device),
+                   graph_model=graph_network(config["gnn"], tensors, device) if graph else None,
+                   train_x=tensors["train.x"].float().to(device) if graph else None,
+                   train_edge_index=tensors["train.edge_index"].long().to(device) if graph else None,
                    centres=bundle_centres(config, tensors, device),
                    k=int(config["k"]), device=device)
 
@@ -67,15 +70,19 @@ class ReferenceModel:
         return decode_clip(path, self.config["audio"])
 
     def backbone_embed(self, logmel: Any) -> Tensor:
-        """Unit embedding ``(D,)`` of one log-mel ``(n_mels, T)`` (array or tensor)."""
-        return embed_clip(self.backbone, torch.as_tensor(logmel))
+        """Embedding ``(D,)`` of one log-mel ``(n_mels, T)`` (array or tensor): unit norm
+        for the graph network, as it is when the scorers see embeddings."""
+        return embed_clip(self.backbone, torch.as_tensor(logmel), unit=self.graph_model is not None)
 
     def embed_files(self, paths: Sequence[Any]) -> Tensor:
-        """Unit embeddings ``(M, D)`` of files, one clip at a time."""
+        """Embeddings ``(M, D)`` of files (see :meth:`backbone_embed`), one clip at a time."""
         return torch.stack([self.backbone_embed(self.logmel(self.decode(p))) for p in paths])
 
     def refine(self, new_x: Tensor) -> Tensor:
-        """Graph-network outputs of new clips: attach, then one full-batch forward."""
+        """Graph-network outputs of new clips: attach, then one full-batch forward
+        (the embeddings themselves when the bundle has no graph network)."""
+        if self.graph_model is None:
+            return new_x
         n = self.train_x.shape[0]
         edges = torch.cat([self.train_edge_index, attach_edges(self.train_x, new_x, self.k)], dim=1)
         union = torch.cat([self.train_x, new_x])

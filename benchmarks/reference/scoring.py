@@ -6,8 +6,10 @@ fit is here to time the scorer-fit stage (scikit-learn's Euclidean K-means on un
 vectors, what most research code uses, not asdkit's spherical variant, so its centres
 differ slightly and are never used for scoring).
 
-:func:`score_vectors` is the one place that decides which vector a clip is scored
-on; it follows asdkit's graph network, whose output is what asdkit's scorers see.
+:func:`score_space` and :func:`score_vectors` are the one place that decides which
+vector a clip is scored on, following the bundle's config: the graph network's output
+(the paper, ``score_on="refined"``, the default) or the backbone's embedding as it is
+(``score_on="embedding"``: no graph network in the bundle).
 """
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+
+def score_space(config: Mapping[str, Any]) -> str:
+    """``"refined"`` (graph network + head output) or ``"embedding"`` (backbone output)."""
+    return config.get("score_on", "refined")
 
 
 def score_vectors(graph_model: nn.Module, x: Tensor, edge_index: Tensor, nodes: Tensor) -> Tensor:
