@@ -50,7 +50,7 @@ log = Console(stderr=True)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+    p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     p.add_argument("--clips", type=int, default=1000, help="N clips for the stage timings (default 1000)")
@@ -70,6 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--profile", type=Path, metavar="OUT", help="profile asdkit's end-to-end scoring into OUT/")
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "asdkit-bench",
                    help="data and model cache (reused between runs)")
+    p.add_argument("--retrain", action="store_true", help="retrain the cached model (after changes to asdkit)")
     p.add_argument("--train-per-machine", type=int, default=60, help="training clips per machine type")
     p.add_argument("--backbone-epochs", type=int, default=2)
     p.add_argument("--gnn-epochs", type=int, default=5)
@@ -126,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                   "so timings will be noisy (multi-threaded torch suffers most)[/]")
     log.print(f"preparing data and model in {args.workdir} (reused when present) ...")
     ws = workspace.prepare(args.workdir, max(args.clips, args.check_clips), train_per_machine=args.train_per_machine,
-                           backbone_epochs=args.backbone_epochs, gnn_epochs=args.gnn_epochs, device=args.device)
+                           backbone_epochs=args.backbone_epochs, gnn_epochs=args.gnn_epochs, device=args.device,
+                           retrain=args.retrain)
     clips = workspace.pool_clips(ws.pool, max(args.clips, args.check_clips))
 
     from asdkit.pipeline import AsdModel

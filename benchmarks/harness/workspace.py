@@ -7,7 +7,8 @@
 - ``mem/``: hard links to pool clips under distinct names, for the memory runs.
 
 Each folder carries a ``bench_stamp.json`` of the settings that made it; a folder
-whose stamp differs is rebuilt, one whose stamp matches is reused.
+whose stamp differs is rebuilt, one whose stamp matches is reused (``retrain=True``
+retrains the model anyway, e.g. after a change to asdkit's training or bundle).
 """
 from __future__ import annotations
 
@@ -71,9 +72,11 @@ def train_model(run: Path, data: Path, *, backbone_epochs: int, gnn_epochs: int,
 
 
 def prepare(root: Path, n_clips: int, *, train_per_machine: int = 60, backbone_epochs: int = 2,
-            gnn_epochs: int = 5, device: str = "cpu") -> Workspace:
+            gnn_epochs: int = 5, device: str = "cpu", retrain: bool = False) -> Workspace:
     """The training set, the trained RUN, and a pool of at least ``n_clips`` test clips."""
     root.mkdir(parents=True, exist_ok=True)
+    if retrain and (root / "run").exists():
+        shutil.rmtree(root / "run")
     base = synth(root / "base", train_source=train_per_machine, train_target=max(1, train_per_machine // 10),
                  test_clips=1, seed=0)
     run = train_model(root / "run", base, backbone_epochs=backbone_epochs, gnn_epochs=gnn_epochs,
