@@ -106,3 +106,18 @@ def test_torch_cluster_backend_sorts_and_measures(monkeypatch):
     dist, idx = index.search(query, 5)
     assert torch.equal(idx, exact_neighbours(base, query, 5))
     assert (dist.diff(dim=1) >= 0).all()
+
+
+def test_faiss_leaves_the_process_openmp_thread_count_alone():
+    """faiss's thread count is process-wide (torch may share the OpenMP runtime): a
+    build or search that left it changed made later seeded torch training differ."""
+    faiss = pytest.importorskip("faiss")
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        knn = registry.create("knn", "faiss", {"threads": 2})
+        knn.build(torch.randn(50, 8))
+        knn.search(torch.randn(5, 8), 3)
+        assert faiss.omp_get_max_threads() == 1
+    finally:
+        faiss.omp_set_num_threads(before)

@@ -36,6 +36,7 @@ runs (use ``index="flat"`` or ``threads=1`` for reproducible graphs).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 
@@ -77,8 +78,18 @@ class FaissKnn(KnnBackend):
             return self.index_kind
         return "flat" if n <= self.exact_threshold else "hnsw"
 
-    def _set_threads(self) -> None:
-        _faiss().omp_set_num_threads(self.threads or os.cpu_count() or 1)
+    @contextlib.contextmanager
+    def _threads(self):
+        """faiss's OpenMP thread count for one call, restored afterwards: the count is
+        process-wide (torch may share the OpenMP runtime), and leaving it changed would
+        change torch's later numerics, hence a seeded run's results."""
+        faiss = _faiss()
+        before = faiss.omp_get_max_threads()
+        faiss.omp_set_num_threads(self.threads or os.cpu_count() or 1)
+        try:
+            yield
+        finally:
+            faiss.omp_set_num_threads(before)
 
     def _new_index(self, kind: str, base: np.ndarray):
         faiss = _faiss()
@@ -96,16 +107,21 @@ class FaissKnn(KnnBackend):
 
     def build(self, base: Tensor) -> None:
         array = np.ascontiguousarray(check_base(base).detach().cpu().numpy())
-        self._set_threads()
-        self._index = self._new_index(self.chosen_kind(array.shape[0]), array)
-        self._index.add(array)
+        with self._threads():
+            self._index = self._new_index(self.chosen_kind(array.shape[0]), array)
+            self._index.add(array)
         self._dim, self._n = array.shape[1], array.shape[0]
 
     def search(self, query: Tensor, k: int) -> tuple[Tensor, Tensor]:
         query = check_query(query, self._dim)
         k = check_k(k, self._n)
         array = np.ascontiguousarray(query.detach().cpu().numpy())
-        self._set_threads()
+        with self._threads():
+            dist, idx = self._search_complete(array, k)
+        return (torch.from_numpy(np.maximum(dist, 0.0)).to(query.device),
+                torch.from_numpy(idx.astype(np.int64)).to(query.device))
+
+    def _search_complete(self, array: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         self._set_search_width(k, widen=1)
         dist, idx = self._index.search(array, k)
         # An approximate index can return fewer than k hits (index -1): search those
@@ -118,8 +134,7 @@ class FaissKnn(KnnBackend):
             self._set_search_width(k, widen)
             dist[short], idx[short] = self._index.search(array[short], k)
             short = short[(idx[short] < 0).any(1)]
-        return (torch.from_numpy(np.maximum(dist, 0.0)).to(query.device),
-                torch.from_numpy(idx.astype(np.int64)).to(query.device))
+        return dist, idx
 
     def _set_search_width(self, k: int, widen: int) -> None:
         faiss = _faiss()
