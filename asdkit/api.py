@@ -88,9 +88,14 @@ class Scorer(ABC):
         - **fit X:** ``(N, D)`` float32; optional ``domain`` ``(N,)`` int64
           (0 = source, 1 = target, -1 = unknown) for scorers that use it
         - **score X:** ``(M, D)`` -> ``(M,)`` float32, higher = more anomalous
+
+    ``input_space`` says what ``X`` may be: ``"any"`` (graph-refined vectors or
+    backbone embeddings) or ``"embedding"`` (only the backbone's raw output, e.g.
+    reconstruction errors: no normalisation or graph network may come between).
     """
 
     kind: ClassVar[str] = "scorer"
+    input_space: ClassVar[str] = "any"
 
     @abstractmethod
     def fit(self, x: Tensor, domain: Tensor | None = None) -> "Scorer":  # pragma: no cover

@@ -18,6 +18,9 @@ from .options import component_option, feature_options, feature_settings, finish
 @component_option("backbone", "backbone", "mobilenetv2")
 @click.option("--labels", type=click.Choice(["machine", "section", "attribute"]), default="machine",
               show_default=True, help="Classes the backbone learns (section/attribute where the layout has them).")
+@click.option("--objective", type=click.Choice(["auto", "arcface", "augmentation"]), default="auto",
+              show_default=True, help="Backbone objective: ArcFace over the classes, or over (class, "
+              "augmentation) pairs (self-supervised); auto: arcface with 2+ classes.")
 @click.option("--epochs", type=int, default=20, show_default=True, help="Training epochs (0: no training).")
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate.")
@@ -33,7 +36,7 @@ from .options import component_option, feature_options, feature_settings, finish
 @on_error_options
 @pass_state
 def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: str,
-            backbone_opts: tuple[str, ...], labels: str, epochs: int, batch_size: int, lr: float,
+            backbone_opts: tuple[str, ...], labels: str, objective: str, epochs: int, batch_size: int, lr: float,
             crop_frames: int, mixup: float, specaugment: bool, weights: Path | None,
             cache_dir: Path | None, sr: int, n_mels: int, n_fft: int, hop: int, channel: str,
             seconds: float | None, strict: bool, on_error: str, allow_skips: bool) -> None:
@@ -53,7 +56,7 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
     features, audio = feature_settings(sr, n_mels, n_fft, hop, channel, seconds, strict)
     settings = ExtractSettings(
         layout=layout, backbone=backbone, backbone_options=parse_opts(backbone_opts, "backbone"),
-        labels=labels, epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
+        labels=labels, objective=objective, epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
         mixup=mixup, specaugment=specaugment, weights=str(weights) if weights else None,
         features=features, audio=audio, on_error=on_error, seed=state.seed, device=state.device)
     result = run_extract(data, run_dir, settings, state.progress, cache_dir)

@@ -5,29 +5,34 @@ from pathlib import Path
 
 import click
 
+from ..pipeline.settings import FitSettings as Defaults
 from .app import AppState, err, out, pass_state
 from .options import component_option, parse_opts
 
 
 @click.command("fit")
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@component_option("gnn", "graph network", "sage_gat")
-@component_option("scorer", "scorer", "kmeans")
-@component_option("knn", "kNN graph backend", "faiss")
-@click.option("-k", "k", type=int, default=10, show_default=True, help="Neighbours per clip in the graph.")
-@click.option("--epochs", type=int, default=100, show_default=True, help="Graph network training epochs.")
-@click.option("--lr", type=float, default=1e-3, show_default=True)
-@click.option("--hidden-dim", type=int, default=256, show_default=True, help="Graph network output size.")
-@click.option("--head-dim", type=int, default=128, show_default=True, help="Size of the unit vectors scored.")
-@click.option("--margin", type=float, default=0.5, show_default=True, help="ArcFace margin (radians).")
-@click.option("--scale", type=float, default=30.0, show_default=True, help="ArcFace scale.")
+@component_option("gnn", "graph network", Defaults.gnn)
+@component_option("scorer", "scorer", Defaults.scorer)
+@component_option("knn", "kNN graph backend", Defaults.knn)
+@click.option("-k", "k", type=int, default=Defaults.k, show_default=True, help="Neighbours per clip in the graph.")
+@click.option("--epochs", type=int, default=Defaults.epochs, show_default=True, help="Graph network training epochs.")
+@click.option("--lr", type=float, default=Defaults.lr, show_default=True)
+@click.option("--hidden-dim", type=int, default=Defaults.hidden_dim, show_default=True, help="Graph network output size.")
+@click.option("--head-dim", type=int, default=Defaults.head_dim, show_default=True, help="Size of the unit vectors scored.")
+@click.option("--margin", type=float, default=Defaults.margin, show_default=True, help="ArcFace margin (radians).")
+@click.option("--scale", type=float, default=Defaults.scale, show_default=True, help="ArcFace scale.")
 @click.option("--batch-size", type=int, default=None,
               help="Mini-batch neighbour sampling with this many seed clips (default: full graph).")
+@click.option("--score-on", type=click.Choice(["auto", "refined", "embedding"]), default=Defaults.score_on,
+              show_default=True, help="What the scorers see: refined vectors (graph network + head) or the "
+              "backbone's embeddings untouched (needs --gnn none); auto: embedding for scorers that require it "
+              "(ae_baseline).")
 @pass_state
 def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...], scorer: str,
             scorer_opts: tuple[str, ...], knn: str, knn_opts: tuple[str, ...], k: int, epochs: int,
             lr: float, hidden_dim: int, head_dim: int, margin: float, scale: float,
-            batch_size: int | None) -> None:
+            batch_size: int | None, score_on: str) -> None:
     """Fit the graph network and the per-machine scorers on an extracted RUN.
 
     Builds a kNN graph over the training embeddings of all machine types, trains
@@ -39,6 +44,7 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
     Example:
       asdkit fit run/ --gnn sage_gat --gnn-opt heads=4 -k 10
       asdkit fit run/ --gnn none --scorer knn --scorer-opt k=5
+      asdkit fit ae_run/ --gnn none --scorer ae_baseline    # the DCASE autoencoder baseline
     """
     from ..pipeline import FitSettings, run_fit
 
@@ -46,10 +52,14 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
         gnn=gnn, gnn_options=parse_opts(gnn_opts, "gnn"), scorer=scorer,
         scorer_options=parse_opts(scorer_opts, "scorer"), knn=knn, knn_options=parse_opts(knn_opts, "knn"),
         k=k, hidden_dim=hidden_dim, head_dim=head_dim, epochs=epochs, lr=lr, margin=margin,
-        scale=scale, batch_size=batch_size, seed=state.seed, device=state.device)
+        scale=scale, batch_size=batch_size, score_on=score_on, seed=state.seed, device=state.device)
     result = run_fit(run_dir, settings, state.progress)
     last = result.history[-1] if result.history else {}
     share = result.graph_stats.get("cross_type_share")
+    if not result.history:
+        err.print(f"scorers fitted on backbone embeddings (no graph network); {len(result.machines)} scorer(s)")
+        out.print(str(result.run.model))
+        return
     err.print(f"graph labels: {result.label_source}; final loss {last.get('loss', float('nan')):.4g}, "
               f"accuracy {last.get('acc', float('nan')):.3f}; "
               + (f"{share:.0%} of graph edges join different machine types; " if share is not None else "")

@@ -4,6 +4,11 @@ one scorer per machine type -> decision thresholds -> model bundle.
 Graph labels: machine types (the paper). With a single machine type, the classes the
 backbone was trained on (sections or attributes) are used when there are several;
 otherwise K-means pseudo-labels of the embeddings (a self-supervised objective).
+
+Score space (:func:`score_space`): the scorers see the refined vectors (the paper), or
+with ``score_on="embedding"`` the backbone's embeddings untouched and no graph network
+is trained (the autoencoder baseline, whose embeddings are reconstruction errors; or
+an ablation of the whole graph stage).
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from torch import Tensor
 from .. import registry
 from ..audio import Clip, read_clips_csv
 from ..bundle import load_bundle, save_bundle, split_prefix, with_prefix
+from ..errors import ConfigError
 from ..progress import Progress, ensure
 from ..utils import atomic_write_json, resolve_device, seed_everything
 from .extract import class_key, is_training_clip
@@ -82,29 +88,46 @@ def _fit_scorers(settings: FitSettings, refined: Tensor, train_clips: list[Clip]
     return tensors, thresholds
 
 
-def run_fit(run_path: str | Path, settings: FitSettings | None = None,
-            progress: Progress | None = None) -> FitResult:
-    """Fit graph network, head and scorers on an extracted RUN; write RUN/model."""
+def score_space(settings: FitSettings) -> str:
+    """Where the scorers work: ``"refined"`` (graph network + head output, the paper)
+    or ``"embedding"`` (the backbone's embeddings as they are, no graph network).
+
+    ``auto`` picks ``embedding`` for a scorer that only accepts raw embeddings
+    (``input_space = "embedding"``, e.g. the autoencoder baseline's), else ``refined``.
+    """
+    needs_raw = getattr(registry.load("scorer", settings.scorer), "input_space", "any") == "embedding"
+    space = settings.score_on if settings.score_on != "auto" else ("embedding" if needs_raw else "refined")
+    if space == "refined" and needs_raw:
+        raise ConfigError(f"scorer '{settings.scorer}' scores the backbone's raw embeddings; "
+                          "use it with --score-on embedding (or auto)")
+    if space == "embedding" and settings.gnn != "none":
+        raise ConfigError(f"scoring on backbone embeddings trains no graph network; pass --gnn none "
+                          f"instead of --gnn {settings.gnn}")
+    return space
+
+
+@dataclass
+class _GraphFit:
+    """What the graph stage leaves for the bundle and the RUN folder."""
+
+    vectors: Tensor  # (N_clips, D') refined vectors of every clip (test clips inductively)
+    tensors: dict[str, Tensor]
+    config: dict[str, Any]
+    history: list[dict[str, Any]]
+    stats: dict[str, float]
+    graph_json: dict[str, Any]
+
+
+def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, train_rows: list[int],
+               backbone_config: dict[str, Any], progress: Progress) -> tuple[_GraphFit, str, list[str]]:
     from ..graph.build import graph_stats, knn_graph
     from ..graph.model import refine, refine_inductive
     from ..graph.train import train_graph_model
 
-    settings = settings or FitSettings()
-    progress = ensure(progress)
-    run = RunFolder.at(run_path)
-    run.require_extracted()
-    device = resolve_device(settings.device)
-    seed_everything(settings.seed)
-    clips = read_clips_csv(run.clips)
-    embeddings = F.normalize(embeddings_of(run), dim=1)
-    backbone_tensors, backbone_config = load_bundle(run.backbone)
-
-    train_rows = [i for i, c in enumerate(clips) if is_training_clip(c)]
     train_clips = [clips[i] for i in train_rows]
+    machines = sorted({c.machine for c in train_clips})
     x = embeddings[train_rows]
     labels, label_names, label_source = graph_labels(train_clips, x, backbone_config, settings.seed)
-    machines = sorted({c.machine for c in train_clips})
-
     knn = registry.create("knn", settings.knn, settings.knn_options)
     task = progress.task(f"kNN graph ({settings.knn}, k={settings.k})", total=1)
     edge_index = knn_graph(x, min(settings.k, x.shape[0] - 1), knn)
@@ -114,37 +137,64 @@ def run_fit(run_path: str | Path, settings: FitSettings | None = None,
     model, _, history = train_graph_model(
         x, edge_index, labels, layer=layer, head_dim=settings.head_dim, epochs=settings.epochs,
         lr=settings.lr, arcface_margin=settings.margin, arcface_scale=settings.scale,
-        batch_size=settings.batch_size, device=str(device), seed=settings.seed, progress=progress)
-    refined_train = refine(model, x, edge_index)
-    scorer_tensors, thresholds = _fit_scorers(settings, refined_train, train_clips, machines)
-
+        batch_size=settings.batch_size, device=str(resolve_device(settings.device)), seed=settings.seed,
+        progress=progress)
     k_used = int(edge_index.shape[1] // max(1, x.shape[0]))
-    gnn_spec = {"name": layer.asdkit_name, "options": layer.asdkit_options, "in_dim": int(x.shape[1]),
-                "out_dim": settings.hidden_dim, "head_dim": settings.head_dim, "head_hidden_dim": 256}
-    config = {
-        "backbone": backbone_config["backbone"], "features": backbone_config["features"],
-        "audio": backbone_config["audio"], "gnn": gnn_spec, "k": k_used,
-        "knn": {"name": knn.asdkit_name, "options": knn.asdkit_options},
-        "scorer": {"name": settings.scorer, "options": registry.resolve_options(
-            registry.load("scorer", settings.scorer), settings.scorer_options, settings.scorer)},
-        "machines": machines, "thresholds": thresholds, "graph_labels": label_source,
-        "graph_classes": label_names, "fit": settings.to_dict(),
-    }
-    tensors = {**with_prefix("backbone", split_prefix(backbone_tensors, "backbone")),
-               **with_prefix("graph", model.state_dict()), **scorer_tensors,
-               "train.x": x, "train.edge_index": edge_index}
-    save_bundle(run.model, tensors, config)
-
+    vectors = torch.empty(len(clips), settings.head_dim)
+    vectors[train_rows] = refine(model, x, edge_index).cpu()
     in_graph = set(train_rows)
     others = [i for i in range(len(clips)) if i not in in_graph]
-    refined = torch.empty(len(clips), settings.head_dim)
-    refined[train_rows] = refined_train.cpu()
     if others:  # knn still indexes x: knn_graph built it on the training embeddings
-        refined[others] = refine_inductive(model, x, edge_index, embeddings[others], knn, k_used).cpu()
-    run.save_tensor(run.refined, "refined", refined)
+        vectors[others] = refine_inductive(model, x, edge_index, embeddings[others], knn, k_used).cpu()
+    gnn_spec = {"name": layer.asdkit_name, "options": layer.asdkit_options, "in_dim": int(x.shape[1]),
+                "out_dim": settings.hidden_dim, "head_dim": settings.head_dim, "head_hidden_dim": 256}
+    config = {"gnn": gnn_spec, "k": k_used, "knn": {"name": knn.asdkit_name, "options": knn.asdkit_options},
+              "graph_labels": label_source, "graph_classes": label_names}
+    tensors = {**with_prefix("graph", model.state_dict()), "train.x": x, "train.edge_index": edge_index}
     stats = graph_stats(edge_index, x.shape[0], torch.tensor([machines.index(c.machine) for c in train_clips]))
-    atomic_write_json(run.graph, {"k": k_used, "nodes": train_rows, "stats": stats,
-                                  "edge_index": edge_index.tolist()})
-    run.update_history("gnn", history)
-    run.update_config("fit", settings.to_dict())
-    return FitResult(run, machines, label_source, history, stats, thresholds)
+    graph_json = {"k": k_used, "nodes": train_rows, "stats": stats, "edge_index": edge_index.tolist()}
+    return _GraphFit(vectors, tensors, config, history, stats, graph_json), label_source, machines
+
+
+def run_fit(run_path: str | Path, settings: FitSettings | None = None,
+            progress: Progress | None = None) -> FitResult:
+    """Fit graph network, head and scorers on an extracted RUN; write RUN/model."""
+    settings = settings or FitSettings()
+    progress = ensure(progress)
+    run = RunFolder.at(run_path)
+    run.require_extracted()
+    space = score_space(settings)
+    seed_everything(settings.seed)
+    clips = read_clips_csv(run.clips)
+    raw = embeddings_of(run)
+    backbone_tensors, backbone_config = load_bundle(run.backbone)
+    train_rows = [i for i, c in enumerate(clips) if is_training_clip(c)]
+    train_clips = [clips[i] for i in train_rows]
+
+    if space == "refined":
+        graph, label_source, machines = _fit_graph(settings, clips, F.normalize(raw, dim=1), train_rows,
+                                                   backbone_config, progress)
+    else:  # the scorers see the backbone's embeddings untouched
+        machines = sorted({c.machine for c in train_clips})
+        graph = _GraphFit(raw, {}, {"gnn": None, "k": 0, "knn": None}, [], {}, {})
+        label_source = "none"
+    scorer_tensors, thresholds = _fit_scorers(settings, graph.vectors[train_rows], train_clips, machines)
+
+    config = {
+        "backbone": backbone_config["backbone"], "features": backbone_config["features"],
+        "audio": backbone_config["audio"], "score_on": space, **graph.config,
+        "scorer": {"name": settings.scorer, "options": registry.resolve_options(
+            registry.load("scorer", settings.scorer), settings.scorer_options, settings.scorer)},
+        "machines": machines, "thresholds": thresholds, "fit": settings.to_dict(),
+    }
+    tensors = {**with_prefix("backbone", split_prefix(backbone_tensors, "backbone")),
+               **graph.tensors, **scorer_tensors}
+    save_bundle(run.model, tensors, config)
+    run.save_tensor(run.refined, "refined", graph.vectors)
+    if graph.graph_json:
+        atomic_write_json(run.graph, graph.graph_json)
+    elif run.graph.exists():  # a graph from an earlier fit would describe another model
+        run.graph.unlink()
+    run.update_history("gnn", graph.history)
+    run.update_config("fit", {**settings.to_dict(), "score_on": space})
+    return FitResult(run, machines, label_source, graph.history, graph.stats, thresholds)

@@ -60,10 +60,10 @@ class AsdModel:
     backbone: torch.nn.Module
     params: LogMelParams
     policy: AudioPolicy
-    graph_model: torch.nn.Module
-    train_x: Tensor
-    train_edge_index: Tensor
-    knn: KnnBackend
+    graph_model: torch.nn.Module | None  # None: scorers work on backbone embeddings
+    train_x: Tensor | None
+    train_edge_index: Tensor | None
+    knn: KnnBackend | None
     k: int
     scorers: dict[str, Scorer]
     thresholds: dict[str, float]
@@ -82,13 +82,15 @@ class AsdModel:
             from ..backbones.inference import optimize_for_inference
 
             backbone = optimize_for_inference(backbone)
-        graph_model = build_graph_model(config["gnn"], tensors).to(device)
-        train_x = tensors["train.x"].to(device)
-        knn = registry.create("knn", config["knn"]["name"], config["knn"]["options"])
-        knn.build(train_x)
+        graph_model = train_x = edge_index = knn = None
+        if config.get("score_on", "refined") == "refined":
+            graph_model = build_graph_model(config["gnn"], tensors).to(device)
+            train_x, edge_index = tensors["train.x"].to(device), tensors["train.edge_index"]
+            knn = registry.create("knn", config["knn"]["name"], config["knn"]["options"])
+            knn.build(train_x)
         return cls(backbone, LogMelParams.from_dict(config["features"]),
                    AudioPolicy.from_dict(config["audio"]), graph_model, train_x,
-                   tensors["train.edge_index"], knn, int(config["k"]),
+                   edge_index, knn, int(config["k"]),
                    build_scorers(config["scorer"], config["machines"], tensors),
                    {k: float(v) for k, v in config["thresholds"].items()}, config, device,
                    find_bundle(path))
@@ -109,16 +111,20 @@ class AsdModel:
                              f"not {params.to_dict()}")
 
     def embed(self, features: Sequence[np.ndarray]) -> Tensor:
-        """Backbone embeddings of log-mel features, unit norm, ``(M, D)`` on the model's device."""
+        """Backbone embeddings of log-mel features, ``(M, D)`` on the model's device: unit
+        norm for the graph network, untouched when the scorers work on embeddings."""
         from ..backbones.embed import embed_clips
 
-        emb = embed_clips(self.backbone, features, device=self.device)
-        return F.normalize(emb.to(self.device), dim=1)
+        emb = embed_clips(self.backbone, features, device=self.device).to(self.device)
+        return emb if self.graph_model is None else F.normalize(emb, dim=1)
 
     def refine(self, embeddings: Tensor, transductive: bool = False) -> Tensor:
-        """Graph-refined unit vectors of new clips; inductive unless ``transductive``."""
+        """Graph-refined unit vectors of new clips; inductive unless ``transductive``.
+        Without a graph network (``score_on="embedding"``) the embeddings themselves."""
         from ..graph.model import refine_inductive
 
+        if self.graph_model is None:
+            return embeddings
         return refine_inductive(self.graph_model, self.train_x, self.train_edge_index, embeddings,
                                 self.knn, self.k, transductive=transductive)
 

@@ -39,6 +39,8 @@ def _as_error_vectors(x: Tensor, what: str) -> Tensor:
 class ReconstructionErrorScorer(Scorer):
     """Mean of the reconstruction-error embedding; fit records training score statistics."""
 
+    input_space = "embedding"  # errors must reach it as the backbone computed them
+
     def __init__(self) -> None:
         self._state: dict[str, Tensor] = {}
 
