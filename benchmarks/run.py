@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile:
             from benchmarks.harness.profiling import profile
 
-            log.print(profile(model, clips, args.profile))
+            print(profile(model, clips, args.profile))  # plain: rich would wrap and parse [..] markup
         run_knn(args, results, threads)
         if "latency" not in args.skip:
             log.print(f"latency: {args.latency_calls} single-clip calls on one core ...")
