@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
 
     model, reference = AsdModel.load(ws.run, device), ReferenceModel.load(ws.run, device)
     threads = len(cores)
-    pin_model_threads(model, threads)  # faiss would otherwise reset torch to every core
+    pin_model_threads(model, threads)  # faiss would otherwise run one thread per core of the machine
     results: dict[str, Any] = {"device": args.device, "clips": args.clips, "threads": len(cores),
                                "load_average_at_start": load, "environment": environment(cores, device),
                                "args": vars(args)}

@@ -6,10 +6,10 @@ The model is loaded and warmed first; then each of ``calls`` calls scores one fi
 (the clips cycle through the list), for asdkit (``score_clips``, the path of
 ``asdkit score``) and the reference. Prints one JSON line.
 
-asdkit is measured twice: as loaded (``asdkit_default_threads``: its faiss index sets
-the OpenMP pool that torch shares to every core of the machine, two threads on the
-one core here), and with the index given one thread (``asdkit``: what
-``asdkit fit --knn-opt threads=1`` saves in the bundle), the figure the goal uses.
+asdkit is measured twice: as loaded (``asdkit_default_threads``: its faiss index runs
+one OpenMP thread per core of the machine, all on the one core here), and with the
+index given one thread (``asdkit``: what ``asdkit fit --knn-opt threads=1`` saves in
+the bundle), the figure the goal uses.
 
     python benchmarks/harness/child_latency.py SPEC.json
 """

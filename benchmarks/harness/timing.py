@@ -68,11 +68,10 @@ def limit_cores(n: int | None) -> list[int]:
 def faiss_options(options: dict, threads: int) -> dict:
     """kNN options with faiss's thread count set to ``threads``.
 
-    asdkit's faiss backend calls ``omp_set_num_threads(threads or os.cpu_count())`` on
-    every build and search, and torch shares that OpenMP runtime: left at its default
-    it resets torch's thread count to every core of the machine, whatever
-    ``--threads`` (or the latency child's one core) asked for, and two OpenMP threads
-    on one core make each torch operator wait for a time slice.
+    asdkit's faiss backend runs ``threads or os.cpu_count()`` OpenMP threads for each
+    build and search: left at its default on a run pinned to fewer cores, it would
+    put several threads on each pinned core. (Before asdkit a34aedb it also left that
+    count in the OpenMP runtime torch shares, so torch then ran on every core too.)
     """
     return {**options, "threads": threads}
 
