@@ -1,10 +1,15 @@
 """kNN with faiss: exact below a size threshold, approximate (HNSW or IVF) above.
 
 ``index="auto"`` (default) uses the exact ``IndexFlatL2`` for up to
-``exact_threshold`` base points (default 100k) and ``IndexHNSWFlat`` above.
-Approximate indexes lose recall, most on unclustered data, so the defaults were
-chosen by measurement with ``benchmarks/bench_knn.py`` (recall@10 against exact
-search, 100k x 128, 2 CPU cores shared with other jobs, so times are rough):
+``exact_threshold`` base points (default 20k) and IVF above, with ``nprobe``
+**calibrated on the data**: approximate indexes lose recall, most on unclustered
+data, so recall is measured rather than assumed. After building, ``calibration_queries``
+(256) base points drawn with a fixed seed are searched exactly (``faiss.knn``) and
+with the index; ``nprobe`` starts at ``nlist // 32`` and doubles until their
+recall@k reaches ``target_recall`` (0.95), up to ``nlist`` (exhaustive). The measured
+recall and the chosen ``nprobe`` are kept in ``calibration``. Figures behind it
+(``benchmarks/bench_knn.py``, recall@10 against exact search, 100k x 128, 2 CPU
+cores shared with other jobs, so times are rough):
 
 =====================  ======================  ==============  ===========================
 index                  clustered (unit-sphere  Gaussian noise  graph time, clustered
@@ -17,17 +22,15 @@ IVF nprobe nlist/32    1.000                   0.353           ~10 s
 IVF nprobe nlist/2     1.000                   0.969           ~140 s
 =====================  ======================  ==============  ===========================
 
-Hence the defaults, chosen for recall@10 >= 0.95 even on noise:
+On clip embeddings (clustered) calibration stops at ``nlist // 32``, the fast row; on
+noise it keeps doubling until the target is met, paying the time recall costs there.
 
-- HNSW: ``hnsw_m=32`` links per node, ``ef_construction=200``, ``ef_search=256``
-  (raised to ``k`` when smaller).
-- IVF: ``ivf_nlist=0`` means ``4 * sqrt(N)`` lists, ``ivf_nprobe=0`` means ``nlist // 2``
-  probed (recall 0.97 on 100k x 128 noise, but ~0.93 on small low-dimensional noise
-  where the lists are few and coarse). On clustered embeddings
-  ``ivf_nprobe = nlist // 32`` keeps recall 1.0 at a fraction of the time; measure on
-  your data before lowering it.
-- Flat up to 100k points: below that size exact search costs about as much as
-  building an HNSW graph on few cores; flat is exact and reproducible.
+- IVF: ``ivf_nlist=0`` means ``4 * sqrt(N)`` lists, trained on at most 64 points per
+  list (a sample drawn with a fixed seed); ``ivf_nprobe=0`` means calibrated, a
+  positive value fixes it.
+- HNSW (``index="hnsw"``): ``hnsw_m=32`` links per node, ``ef_construction=200``,
+  ``ef_search=256`` (raised to ``k`` when smaller).
+- Flat up to 20k points: exact, reproducible, and about a second at 20k x 128.
 
 faiss uses ``threads`` OpenMP threads (``0`` = every core). The flat and IVF indexes
 give the same neighbours run to run; a multi-threaded HNSW build inserts in a
@@ -58,9 +61,10 @@ def _faiss():
 
 
 class FaissKnn(KnnBackend):
-    def __init__(self, *, index: str = "auto", exact_threshold: int = 100_000,
+    def __init__(self, *, index: str = "auto", exact_threshold: int = 20_000,
                  hnsw_m: int = 32, ef_construction: int = 200, ef_search: int = 256,
-                 ivf_nlist: int = 0, ivf_nprobe: int = 0, threads: int = 0) -> None:
+                 ivf_nlist: int = 0, ivf_nprobe: int = 0, target_recall: float = 0.95,
+                 calibration_k: int = 10, calibration_queries: int = 256, threads: int = 0) -> None:
         if index not in INDEX_KINDS:
             raise ValueError(f"index must be one of {', '.join(INDEX_KINDS)}, got {index!r}")
         if min(hnsw_m, ef_construction, ef_search) < 1 or min(ivf_nlist, ivf_nprobe, threads) < 0:
@@ -68,6 +72,12 @@ class FaissKnn(KnnBackend):
         self.index_kind, self.exact_threshold = index, int(exact_threshold)
         self.hnsw_m, self.ef_construction, self.ef_search = int(hnsw_m), int(ef_construction), int(ef_search)
         self.ivf_nlist, self.ivf_nprobe, self.threads = int(ivf_nlist), int(ivf_nprobe), int(threads)
+        if not 0.0 < target_recall <= 1.0 or min(calibration_k, calibration_queries) < 1:
+            raise ValueError("target_recall must be in (0, 1]; calibration_k and calibration_queries >= 1")
+        self.target_recall = float(target_recall)
+        self.calibration_k, self.calibration_queries = int(calibration_k), int(calibration_queries)
+        self.calibration: dict[str, float] = {}
+        self._nprobe = 0
         self._index = None
         self._dim: int | None = None
         self._n = 0
@@ -76,7 +86,7 @@ class FaissKnn(KnnBackend):
         """The index kind ``build`` uses for ``n`` base points."""
         if self.index_kind != "auto":
             return self.index_kind
-        return "flat" if n <= self.exact_threshold else "hnsw"
+        return "flat" if n <= self.exact_threshold else "ivf"
 
     @contextlib.contextmanager
     def _threads(self):
@@ -102,14 +112,41 @@ class FaissKnn(KnnBackend):
             return index
         nlist = max(1, min(n // 39, self.ivf_nlist or int(4 * math.sqrt(n))))  # faiss wants >= 39 points per list
         index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim), dim, nlist)
+        index.cp.max_points_per_centroid = 64  # a sample trains the lists as well, much faster at 1M
+        index.cp.seed = 1234
         index.train(base)
         return index
+
+    def _calibrate_nprobe(self, base: np.ndarray) -> None:
+        """Smallest ``nlist // 32 * 2**i`` whose recall@k on sampled base points reaches
+        ``target_recall`` (see the module docstring)."""
+        nlist = self._index.nlist
+        if self.ivf_nprobe:
+            self._nprobe = min(nlist, self.ivf_nprobe)
+            return
+        rng = np.random.default_rng(0)
+        n = base.shape[0]
+        queries = base[rng.choice(n, size=min(n, self.calibration_queries), replace=False)]
+        k = min(self.calibration_k, n)
+        _, exact = _faiss().knn(queries, base, k)
+        nprobe = max(1, nlist // 32)
+        while True:
+            self._index.nprobe = nprobe
+            _, found = self._index.search(queries, k)
+            recall = float((found[:, :, None] == exact[:, None, :]).any(2).mean())
+            if recall >= self.target_recall or nprobe >= nlist:
+                break
+            nprobe = min(nlist, nprobe * 2)
+        self._nprobe = nprobe
+        self.calibration = {"nprobe": nprobe, "nlist": nlist, "recall": recall, "queries": len(queries), "k": k}
 
     def build(self, base: Tensor) -> None:
         array = np.ascontiguousarray(check_base(base).detach().cpu().numpy())
         with self._threads():
             self._index = self._new_index(self.chosen_kind(array.shape[0]), array)
             self._index.add(array)
+            if isinstance(self._index, _faiss().IndexIVFFlat):
+                self._calibrate_nprobe(array)
         self._dim, self._n = array.shape[1], array.shape[0]
 
     def search(self, query: Tensor, k: int) -> tuple[Tensor, Tensor]:
@@ -142,4 +179,4 @@ class FaissKnn(KnnBackend):
             self._index.hnsw.efSearch = min(self._n, max(self.ef_search, k) * widen)
         elif isinstance(self._index, faiss.IndexIVFFlat):
             nlist = self._index.nlist
-            self._index.nprobe = min(nlist, (self.ivf_nprobe or max(1, nlist // 2)) * widen)
+            self._index.nprobe = min(nlist, self._nprobe * widen)
