@@ -88,8 +88,8 @@ def pooled_score(run: Path, scores: dict[str, float]) -> float:
     for machine in sorted({c.machine for c in clips}):
         mine = [c for c in clips if c.machine == machine]
         labels = np.array([c.label == "anomaly" for c in mine])
-        values += [roc_auc(labels, np.array([scores[str(c.path)] for c in mine])),
-                   partial_auc(labels, np.array([scores[str(c.path)] for c in mine]))]
+        machine_scores = np.array([scores[str(c.path)] for c in mine])
+        values += [roc_auc(labels, machine_scores), partial_auc(labels, machine_scores)]
     return harmonic_mean(values)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 
+from ..pipeline.settings import OBJECTIVES
 from .app import AppState, err, out, pass_state
 from .options import component_option, feature_options, feature_settings, finish_skips, on_error_options, parse_opts
 
@@ -18,7 +19,7 @@ from .options import component_option, feature_options, feature_settings, finish
 @component_option("backbone", "backbone", "mobilenetv2")
 @click.option("--labels", type=click.Choice(["machine", "section", "attribute"]), default="machine",
               show_default=True, help="Classes the backbone learns (section/attribute where the layout has them).")
-@click.option("--objective", type=click.Choice(["auto", "arcface", "augmentation"]), default="auto",
+@click.option("--objective", type=click.Choice(OBJECTIVES), default="auto",
               show_default=True, help="Backbone objective: ArcFace over the classes, or over (class, "
               "augmentation) pairs (self-supervised); auto: arcface with 2+ classes.")
 @click.option("--epochs", type=int, default=20, show_default=True, help="Training epochs (0: no training).")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..pipeline.settings import FitSettings as Defaults
+from ..pipeline.settings import SCORE_SPACES, FitSettings as Defaults
 from .app import AppState, err, out, pass_state
 from .options import component_option, parse_opts
 
@@ -24,7 +24,7 @@ from .options import component_option, parse_opts
 @click.option("--scale", type=float, default=Defaults.scale, show_default=True, help="ArcFace scale.")
 @click.option("--batch-size", type=int, default=None,
               help="Mini-batch neighbour sampling with this many seed clips (default: full graph).")
-@click.option("--score-on", type=click.Choice(["auto", "refined", "embedding"]), default=Defaults.score_on,
+@click.option("--score-on", type=click.Choice(SCORE_SPACES), default=Defaults.score_on,
               show_default=True, help="What the scorers see: refined vectors (graph network + head) or the "
               "backbone's embeddings untouched (needs --gnn none); auto: embedding for scorers that require it "
               "(ae_baseline).")

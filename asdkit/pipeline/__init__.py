@@ -5,12 +5,22 @@
 - :func:`run_score` - files/folders -> official CSVs (+ metrics when labels are known)
 - :class:`AsdModel` - a fitted model loaded from a bundle, for scoring from Python
 """
-from .extract import ExtractResult, run_extract
-from .fit import FitResult, run_fit
-from .model import AsdModel
-from .runfolder import RunFolder
-from .score import ScoreResult, run_score
-from .settings import ExtractSettings, FitSettings
+from __future__ import annotations
 
-__all__ = ["AsdModel", "ExtractResult", "ExtractSettings", "FitResult", "FitSettings", "RunFolder",
-           "ScoreResult", "run_extract", "run_fit", "run_score"]
+import importlib
+from typing import Any
+
+# Loaded on first use: importing asdkit.pipeline.settings (the CLI's defaults) must not
+# pull in torch, so that `asdkit --help` stays fast.
+_WHERE = {
+    "ExtractResult": "extract", "run_extract": "extract", "FitResult": "fit", "run_fit": "fit",
+    "AsdModel": "model", "RunFolder": "runfolder", "ScoreResult": "score", "run_score": "score",
+    "ExtractSettings": "settings", "FitSettings": "settings",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
