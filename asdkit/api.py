@@ -10,6 +10,7 @@ entry-point group          contract                what it does
 ``asdkit.graph_layers``    :class:`GraphLayer`     refine node features over a kNN graph
 ``asdkit.scorers``         :class:`Scorer`         fit on normal embeddings, score new ones
 ``asdkit.knn``             :class:`KnnBackend`     nearest-neighbour search for the graph
+``asdkit.losses``          :class:`MarginLoss`     classification loss that trains embeddings
 =========================  ======================  ==========================================
 
 Options: a component's keyword-only constructor arguments *are* its options. They
@@ -40,6 +41,8 @@ class Backbone(nn.Module, ABC):
     """
 
     kind: ClassVar[str] = "backbone"
+    #: False for a fixed feature extractor (nothing to learn): ``extract`` only embeds.
+    trainable: ClassVar[bool] = True
     embedding_dim: int
 
     @abstractmethod
@@ -142,12 +145,38 @@ class KnnBackend(ABC):
         ...
 
 
+class MarginLoss(nn.Module, ABC):
+    """A classification loss over class centres that trains embeddings (backbone, graph head).
+
+    Constructor: ``cls(in_dim, n_classes, **options)``. Targets are hard labels ``(B,)``
+    int64 or soft labels ``(B, n_classes)`` (rows summing to 1, e.g. from mixup).
+    Helpers for writing one live in :mod:`asdkit.losses.base`.
+
+    Shapes:
+        - **embeddings:** ``(B, in_dim)``; **target:** ``(B,)`` or ``(B, n_classes)``
+        - **forward:** scalar loss; **logits:** ``(B, n_classes)`` cosine similarity to
+          each class (no margin, no scale), whose argmax is the predicted class
+    """
+
+    kind: ClassVar[str] = "loss"
+    n_classes: int
+
+    @abstractmethod
+    def logits(self, embeddings: Tensor) -> Tensor:  # pragma: no cover - contract
+        ...
+
+    @abstractmethod
+    def forward(self, embeddings: Tensor, target: Tensor) -> Tensor:  # pragma: no cover - contract
+        ...
+
+
 #: kind -> (entry-point group, contract class, names a duck-typed plugin must provide)
 CONTRACTS: dict[str, tuple[str, type, tuple[str, ...]]] = {
     "backbone": ("asdkit.backbones", Backbone, ("forward", "state_dict", "load_state_dict")),
     "graph_layer": ("asdkit.graph_layers", GraphLayer, ("forward", "state_dict", "load_state_dict")),
     "scorer": ("asdkit.scorers", Scorer, ("fit", "score", "state_dict", "load_state_dict")),
     "knn": ("asdkit.knn", KnnBackend, ("build", "search")),
+    "loss": ("asdkit.losses", MarginLoss, ("forward", "logits", "state_dict", "load_state_dict")),
 }
 
 KINDS: tuple[str, ...] = tuple(CONTRACTS)

@@ -1,6 +1,7 @@
 """Contract checks for component authors: call them from your own tests.
 
-Each ``check_*`` takes a registered name (or a class) and options, and asserts what
+Each ``check_*`` (``check_backbone``, ``check_graph_layer``, ``check_scorer``,
+``check_knn``, ``check_loss``) takes a registered name (or a class) and options, and asserts what
 every component of that kind must do: output shapes, determinism under a seed, a
 tensors-only state that survives a save/load round trip (through safetensors, the
 format model bundles use), and the kind's semantics (scorers: higher = more
@@ -192,3 +193,53 @@ def check_knn(name_or_cls: str | type, options: dict[str, Any] | None = None, *,
     assert recall >= min_recall, f"{label}: recall@{k} {recall:.3f} < {min_recall}"
     sq = torch.cdist(base[:50], base).gather(1, idx).square()
     _assert_close(dist.float(), sq, f"{label}: distances must be squared L2", atol=1e-3)
+
+
+def check_loss(name_or_cls: str | type, options: dict[str, Any] | None = None, *,
+               dim: int = 16, n_classes: int = 4, batch: int = 32, seed: int = 0) -> None:
+    """Logit shapes and range, hard = one-hot soft targets, gradients, learning on
+    separable data (the loss falls and the classes are told apart), state round trip."""
+    label = _label(name_or_cls)
+    torch.manual_seed(seed)
+    loss = _make("loss", name_or_cls, options, dim, n_classes)
+    _check_contract_class("loss", loss, label)
+    _check_options_serialisable(loss, label)
+    gen = torch.Generator().manual_seed(seed)
+    means = torch.nn.functional.normalize(torch.randn(n_classes, dim, generator=gen), dim=1) * 3
+    labels = torch.arange(batch) % n_classes
+    x = (means[labels] + 0.3 * torch.randn(batch, dim, generator=gen)).requires_grad_(True)
+    cos = loss.logits(x)
+    assert cos.shape == (batch, n_classes), f"{label}: logits must be ({batch}, {n_classes}), got {tuple(cos.shape)}"
+    assert cos.abs().max() <= 1 + 1e-5, f"{label}: logits must be cosines in [-1, 1]"
+    loss.eval()  # adaptive scales only move in training mode
+    value = loss(x, labels)
+    assert value.dim() == 0 and torch.isfinite(value), f"{label}: loss must be a finite scalar, got {value}"
+    soft = torch.nn.functional.one_hot(labels, n_classes).float()
+    _assert_close(value.detach(), loss(x, soft).detach(), f"{label}: one-hot soft targets differ from hard labels")
+    value.backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0, f"{label}: no gradient reaches the embeddings"
+    # Learning: embeddings through a linear map, trained with the loss.
+    torch.manual_seed(seed)
+    proj = torch.nn.Linear(dim, dim)
+    model_loss = _make("loss", name_or_cls, options, dim, n_classes).train()
+    params = list(proj.parameters()) + [p for p in model_loss.parameters() if p.requires_grad]
+    optimiser = torch.optim.Adam(params, lr=0.05)
+    data = x.detach()
+    first = None
+    for _ in range(60):
+        step = model_loss(proj(data), labels)
+        first = float(step.detach()) if first is None else first
+        optimiser.zero_grad()
+        step.backward()
+        optimiser.step()
+    model_loss.eval()
+    with torch.no_grad():
+        acc = float((model_loss.logits(proj(data)).argmax(1) == labels).float().mean())
+        last = float(model_loss(proj(data), labels))
+    assert last < first, f"{label}: loss did not fall in training ({first:.4g} -> {last:.4g})"
+    assert acc >= 0.9, f"{label}: separable classes told apart on {acc:.0%} only"
+    fresh = _make("loss", name_or_cls, options, dim, n_classes)
+    fresh.load_state_dict(_round_trip_tensors(model_loss.state_dict(), label))
+    with torch.no_grad():
+        _assert_close(model_loss.logits(data), fresh.eval().logits(data), f"{label}: logits differ after state round trip")
+        _assert_close(model_loss(data, labels), fresh(data, labels), f"{label}: loss differs after state round trip")

@@ -20,9 +20,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from ..api import GraphLayer, as_float_tensor
+from .. import registry
+from ..api import GraphLayer, MarginLoss, as_float_tensor
 from ..errors import ConfigError, InputError
-from ..heads import ArcFaceLoss
 from ..progress import Progress, ensure
 from ..utils import resolve_device
 from .model import GraphModel
@@ -63,17 +63,20 @@ def _fanout(num_neighbors: list[int] | None, hops: int) -> list[int | None] | No
 
 def train_graph_model(x: Tensor, edge_index: Tensor, labels: Tensor, *, layer: GraphLayer,
                       head_dim: int = 128, head_hidden_dim: int = 256, epochs: int = 100,
-                      lr: float = 1e-3, weight_decay: float = 1e-4, arcface_margin: float = 0.5,
-                      arcface_scale: float = 30.0, batch_size: int | None = None,
+                      lr: float = 1e-3, weight_decay: float = 1e-4, loss: str = "arcface",
+                      loss_options: dict | None = None, batch_size: int | None = None,
                       num_neighbors: list[int] | None = None, device: str = "auto", seed: int = 0,
-                      progress: Progress | None = None) -> tuple[GraphModel, ArcFaceLoss, list[dict]]:
-    """Train ``layer`` + projection head on a clip graph with ArcFace over ``labels``.
+                      progress: Progress | None = None) -> tuple[GraphModel, MarginLoss, list[dict]]:
+    """Train ``layer`` + projection head on a clip graph with a margin loss over ``labels``.
+
+    ``loss`` names the loss (``asdkit.losses``: arcface, adacos, subcluster_adacos,
+    adaproj, or a plugin), built with ``loss_options``.
 
     Shapes:
         - **x:** ``(N, D)`` clip embeddings; **edge_index:** ``(2, E)`` (see
           :mod:`.build` for direction); **labels:** ``(N,)`` int64 class ids
 
-    Returns the trained model (eval mode), the ArcFace loss (its centres), and a
+    Returns the trained model (eval mode), the loss (its centres), and a
     history of ``{"epoch", "loss", "acc"}`` per epoch (mean over the epoch's steps;
     ``acc``: share of seeds whose nearest ArcFace centre is their class).
     """
@@ -85,18 +88,18 @@ def train_graph_model(x: Tensor, edge_index: Tensor, labels: Tensor, *, layer: G
     with torch.random.fork_rng(devices=fork_devices):
         torch.manual_seed(seed)
         model = GraphModel(layer, head_dim, head_hidden_dim).to(dev)
-        arcface = ArcFaceLoss(head_dim, int(labels.max()) + 1, arcface_margin, arcface_scale).to(dev)
-        history = _fit(model, arcface, x, edge_index, labels, epochs=epochs, lr=lr,
+        loss_fn = registry.create("loss", loss, loss_options or {}, head_dim, int(labels.max()) + 1).to(dev)
+        history = _fit(model, loss_fn, x, edge_index, labels, epochs=epochs, lr=lr,
                        weight_decay=weight_decay, batch_size=batch_size,
                        num_neighbors=num_neighbors, seed=seed, progress=ensure(progress))
-    return model.eval(), arcface.eval(), history
+    return model.eval(), loss_fn.eval(), history
 
 
-def _fit(model: GraphModel, arcface: ArcFaceLoss, x: Tensor, edge_index: Tensor, labels: Tensor, *,
+def _fit(model: GraphModel, loss_fn: MarginLoss, x: Tensor, edge_index: Tensor, labels: Tensor, *,
          epochs: int, lr: float, weight_decay: float, batch_size: int | None,
          num_neighbors: list[int] | None, seed: int, progress: Progress) -> list[dict]:
     dev = next(model.parameters()).device
-    params = list(model.parameters()) + list(arcface.parameters())
+    params = list(model.parameters()) + [p for p in loss_fn.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     gen = torch.Generator().manual_seed(seed)
     hops = model.num_hops
@@ -108,7 +111,7 @@ def _fit(model: GraphModel, arcface: ArcFaceLoss, x: Tensor, edge_index: Tensor,
     history = []
     task = progress.task("train graph network", total=epochs)
     model.train()
-    arcface.train()
+    loss_fn.train()
     for epoch in range(1, epochs + 1):
         losses, correct, seen = [], 0, 0
         for seeds in _epoch_batches(x.shape[0], batch_size, gen):
@@ -119,13 +122,13 @@ def _fit(model: GraphModel, arcface: ArcFaceLoss, x: Tensor, edge_index: Tensor,
                 emb = model(x[sub.nodes].to(dev), sub.edge_index.to(dev),
                             torch.arange(sub.num_seeds, device=dev))
                 target = labels[seeds].to(dev)
-            loss = arcface(emb, target)
+            loss = loss_fn(emb, target)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             losses.append(loss.item())
             with torch.no_grad():
-                correct += int((arcface.logits(emb).argmax(1) == target).sum())
+                correct += int((loss_fn.logits(emb).argmax(1) == target).sum())
             seen += target.numel()
         record = {"epoch": epoch, "loss": sum(losses) / len(losses), "acc": correct / max(seen, 1)}
         history.append(record)

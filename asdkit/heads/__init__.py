@@ -1,5 +1,5 @@
-"""Training heads: the ArcFace margin loss and the MLP projection head."""
-from .arcface import ArcFaceLoss
+"""Training heads: the MLP projection head (the losses live in :mod:`asdkit.losses`)."""
+from ..losses.arcface import ArcFaceLoss
 from .mlp import ProjectionHead
 
 __all__ = ["ArcFaceLoss", "ProjectionHead"]

@@ -84,13 +84,15 @@ def prepare_inputs(model: Any, clips: list, threads: int) -> Inputs:
 def _asdkit_gnn_epoch(model: Any, data: tuple) -> Any:
     from asdkit import registry
     from asdkit.graph.train import train_graph_model
+    from asdkit.pipeline.settings import FitSettings
 
     x, edges, labels = data
     spec, fit = model.config["gnn"], model.config.get("fit", {})
     layer = registry.create("graph_layer", spec["name"], spec["options"], spec["in_dim"], spec["out_dim"])
     return train_graph_model(x, edges, labels, layer=layer, head_dim=spec["head_dim"],
                              head_hidden_dim=spec["head_hidden_dim"], epochs=1, lr=fit.get("lr", 1e-3),
-                             arcface_margin=fit.get("margin", 0.5), arcface_scale=fit.get("scale", 30.0),
+                             loss=fit.get("loss", "arcface"),
+                             loss_options=FitSettings.from_dict(fit).graph_loss_options() if fit else None,
                              batch_size=fit.get("batch_size"), device=str(model.device))
 
 

@@ -14,7 +14,10 @@ decreasing as :math:`\\theta_y` shrinks.
 
 Shapes:
     - **embeddings:** ``(B, D)`` (normalised inside)
-    - **labels:** ``(B,)`` int64 in ``[0, n_classes)``
+    - **target:** ``(B,)`` int64 in ``[0, n_classes)``, or soft ``(B, n_classes)``
+      weights (mixup): the margin is applied to each class in proportion to its weight,
+      :math:`\\ell_j = s(\\cos\\theta_j + w_j(\\cos(\\theta_j + m) - \\cos\\theta_j))`,
+      and the loss is the soft cross-entropy; one-hot weights give the formula above
     - **output:** scalar loss; :meth:`logits` gives ``(B, n_classes)`` cosines
 """
 from __future__ import annotations
@@ -25,8 +28,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .base import MarginLoss, soft_cross_entropy, soft_targets
 
-class ArcFaceLoss(nn.Module):
+
+class ArcFaceLoss(MarginLoss):
     """ArcFace loss with learnable class centres.
 
     Args:
@@ -36,10 +41,11 @@ class ArcFaceLoss(nn.Module):
         scale: logit scale ``s``.
     """
 
-    def __init__(self, in_dim: int, n_classes: int, margin: float = 0.5, scale: float = 30.0) -> None:
+    def __init__(self, in_dim: int, n_classes: int, *, margin: float = 0.5, scale: float = 30.0) -> None:
         super().__init__()
         if n_classes < 1:
             raise ValueError("ArcFace needs at least one class")
+        self.n_classes = int(n_classes)
         self.margin, self.scale = float(margin), float(scale)
         self.weight = nn.Parameter(torch.empty(n_classes, in_dim))
         nn.init.xavier_uniform_(self.weight)
@@ -52,11 +58,13 @@ class ArcFaceLoss(nn.Module):
         """Cosine similarity to every class centre, ``(B, n_classes)``, no margin."""
         return F.linear(F.normalize(embeddings, dim=1), F.normalize(self.weight, dim=1))
 
-    def forward(self, embeddings: Tensor, labels: Tensor) -> Tensor:
+    def forward(self, embeddings: Tensor, target: Tensor) -> Tensor:
         cosine = self.logits(embeddings).clamp(-1.0, 1.0)
         sine = torch.sqrt((1.0 - cosine * cosine).clamp_min(1e-7))
         phi = cosine * self._cos_m - sine * self._sin_m  # cos(theta + m)
         phi = torch.where(cosine > self._threshold, phi, cosine - self._mm)
-        one_hot = F.one_hot(labels, num_classes=self.weight.shape[0]).to(cosine.dtype)
-        logits = self.scale * (one_hot * phi + (1.0 - one_hot) * cosine)
-        return F.cross_entropy(logits, labels)
+        weights = soft_targets(target, self.n_classes).to(cosine.dtype)
+        logits = self.scale * (cosine + weights * (phi - cosine))
+        if target.dim() == 1:
+            return F.cross_entropy(logits, target)
+        return soft_cross_entropy(F.log_softmax(logits, dim=1), weights)
