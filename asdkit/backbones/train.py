@@ -1,4 +1,4 @@
-"""Training a backbone on random crops of log-mels: ArcFace or the backbone's own loss.
+"""Training a backbone on random crops of log-mels: a margin loss or the backbone's own loss.
 
 Per epoch, clips are visited in a random order in batches of ``batch_size``; each
 contributes one random ``crop_frames`` window (:mod:`asdkit.backbones.augment`).
@@ -11,21 +11,19 @@ and every later use (embedding, saving, reloading) sees the same input scaling. 
 backbone without that submodule is trained on raw input.
 
 **Objective** -- the backbone's ``training_loss(x, labels)`` when it returns a loss
-(the autoencoder baseline); otherwise ArcFace (:class:`~asdkit.heads.arcface.ArcFaceLoss`)
-on the embedding:
-
-- ``"arcface"``: classes are the distinct ``labels`` (machine types, sections, ...).
-- ``"augmentation"``: self-supervised; each crop gets a random transformation of
-  :data:`~asdkit.backbones.augment.TRANSFORMS` and the class is
-  ``(label, transformation)`` -- with one label, "which transformation".
-- ``"auto"`` (default): ``"arcface"`` with two or more distinct labels, else ``"augmentation"``.
+(the autoencoder baseline); otherwise a margin loss (``loss``: ArcFace, AdaCos,
+sub-cluster AdaCos, AdaProj; :mod:`asdkit.losses`) on the embedding, over the classes
+an objective builds (:mod:`.objectives`): the labels themselves (``"arcface"``), or
+classes multiplied by a self-supervised construction (``"augmentation"``,
+``"statex"``, ``"featex"``); ``"auto"`` classifies labels when there are two or more,
+else uses ``"augmentation"``.
 
 Accuracy is the fraction of the epoch's (augmented, train-mode) crops whose nearest
-class centre (ArcFace cosine, no margin) is the target; ``None`` for a backbone's own
+class centre (cosine, no margin) is the target; ``None`` for a backbone's own
 loss. After the last epoch BatchNorm statistics are recomputed on the full training
 clips (``recalibrate_bn``), so eval-mode embeddings match what was learned.
 
-Determinism: ``seed`` seeds torch's global generator (dropout, ArcFace centres) and a
+Determinism: ``seed`` seeds torch's global generator (dropout, loss centres) and a
 NumPy generator that makes every data choice; CPU training is bitwise repeatable.
 Seed before constructing the backbone too for a fully reproducible run.
 
@@ -42,15 +40,14 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .. import registry
 from ..api import Backbone, as_float_tensor
 from ..errors import ConfigError, InputError
-from ..heads.arcface import ArcFaceLoss
 from ..progress import Progress, ensure
 from ..utils import resolve_device, seed_everything
-from .augment import TRANSFORMS, apply_transforms, mixup as mix_batch, random_crops, spec_augment
+from .augment import random_crops, spec_augment
+from .objectives import FACTORS, ClassifierObjective, resolve_objective
 from .standardize import find_standardizer, frequency_stats
-
-OBJECTIVES = ("auto", "arcface", "augmentation")
 
 
 def prepare_clips(features: Sequence[Any]) -> list[Tensor]:
@@ -77,14 +74,6 @@ def prepare_labels(labels: Any, n_clips: int) -> tuple[Tensor, int]:
     return targets, int(classes.numel())
 
 
-def resolve_objective(objective: str, n_classes: int) -> str:
-    if objective not in OBJECTIVES:
-        raise ConfigError(f"unknown training objective '{objective}' (valid: {', '.join(OBJECTIVES)})")
-    if objective == "auto":
-        return "arcface" if n_classes >= 2 else "augmentation"
-    return objective
-
-
 def fit_standardization(backbone: nn.Module, clips: Sequence[Tensor]) -> Tensor:
     """Store band stats in the backbone (if it standardises); returns the band means."""
     mean, std = frequency_stats(clips)
@@ -102,31 +91,6 @@ def _batches(n: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarr
         batches[-2] = np.concatenate(batches[-2:])
         batches.pop()
     return batches
-
-
-class _ArcFaceObjective:
-    """ArcFace over labels or (label, transformation) classes, with optional mixup."""
-
-    def __init__(self, head: ArcFaceLoss, self_supervised: bool, mixup_alpha: float) -> None:
-        self.head, self.self_supervised, self.mixup_alpha = head, self_supervised, mixup_alpha
-
-    def targets(self, x: Tensor, labels: Tensor, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
-        if not self.self_supervised:
-            return x, labels
-        ids = torch.from_numpy(rng.integers(0, len(TRANSFORMS), size=x.shape[0])).to(x.device)
-        return apply_transforms(x, ids), labels * len(TRANSFORMS) + ids
-
-    def loss(self, backbone: nn.Module, x: Tensor, y: Tensor, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
-        """(loss, number of correctly classified crops)."""
-        if self.mixup_alpha > 0:
-            x, partner, lam = mix_batch(x, self.mixup_alpha, rng)
-            emb = backbone(x)
-            loss = lam * self.head(emb, y) + (1.0 - lam) * self.head(emb, y[partner])
-        else:
-            emb = backbone(x)
-            loss = self.head(emb, y)
-        correct = (self.head.logits(emb.detach()).argmax(dim=1) == y).sum()
-        return loss, correct
 
 
 def uses_own_loss(backbone: nn.Module, clips: Sequence[Tensor], labels: Tensor, crop_frames: int) -> bool:
@@ -199,9 +163,9 @@ def train_backbone(
     mixup: float = 0.0,
     specaugment: bool = False,
     objective: str = "auto",
+    loss: str = "arcface",
+    loss_options: dict[str, Any] | None = None,
     recalibrate_bn: bool = True,
-    arcface_margin: float = 0.5,
-    arcface_scale: float = 30.0,
     device: str | torch.device = "cpu",
     seed: int = 0,
     progress: Progress | None = None,
@@ -210,7 +174,9 @@ def train_backbone(
 
     Returns one ``{"epoch", "loss", "acc"}`` dict per epoch (means over the epoch's
     crops; ``acc`` is ``None`` when the backbone trains with its own loss).
-    ``mixup`` is the Beta ``alpha`` (0 = off) and applies to the ArcFace objectives.
+    ``mixup`` is the Beta ``alpha`` (0 = off) and applies to the classification
+    objectives (:mod:`.objectives`); ``loss`` names the margin loss (``asdkit.losses``)
+    they train with, built with ``loss_options``.
     ``recalibrate_bn`` recomputes BatchNorm statistics on the full training clips
     after the last epoch (:func:`recalibrate_batchnorm`).
     """
@@ -226,14 +192,12 @@ def train_backbone(
     backbone.to(dev)
     own_loss = uses_own_loss(backbone, clips, targets, crop_frames)
     params = list(backbone.parameters())
-    arcface = None
+    classifier = None
     if not own_loss:
-        self_supervised = objective == "augmentation"
-        n_targets = n_classes * (len(TRANSFORMS) if self_supervised else 1)
-        head = ArcFaceLoss(int(getattr(backbone, "embedding_dim")), n_targets,
-                           margin=arcface_margin, scale=arcface_scale).to(dev)
-        arcface = _ArcFaceObjective(head, self_supervised, mixup)
-        params += list(head.parameters())
+        head = registry.create("loss", loss, loss_options or {}, int(getattr(backbone, "embedding_dim")),
+                               n_classes * FACTORS[objective]).to(dev)
+        classifier = ClassifierObjective(objective, head, n_classes, mixup)
+        params += [p for p in head.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=lr)
 
     history: list[dict[str, Any]] = []
@@ -243,26 +207,25 @@ def train_backbone(
             backbone.train()
             loss_sum = torch.zeros((), device=dev)
             correct = torch.zeros((), device=dev, dtype=torch.long)
-            seen = 0
+            seen = classified_total = 0
             for idx in _batches(len(clips), batch_size, rng):
                 x = random_crops(clips, idx, crop_frames, rng).to(dev)
                 y = targets[torch.from_numpy(idx)].to(dev)
-                if arcface is not None:
-                    x, y = arcface.targets(x, y, rng)
                 if specaugment:
                     x = spec_augment(x, band_mean, rng)
-                if arcface is None:
-                    loss = backbone.training_loss(x, y)
+                if classifier is None:
+                    batch_loss, classified = backbone.training_loss(x, y), len(idx)
                 else:
-                    loss, batch_correct = arcface.loss(backbone, x, y, rng)
+                    batch_loss, batch_correct, classified = classifier.loss(backbone, x, y, rng)
                     correct += batch_correct
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                batch_loss.backward()
                 optimizer.step()
-                loss_sum += loss.detach() * len(idx)
+                loss_sum += batch_loss.detach() * len(idx)
                 seen += len(idx)
+                classified_total += classified
             mean_loss = float(loss_sum.item()) / max(seen, 1)
-            acc = None if arcface is None else float(correct.item()) / max(seen, 1)
+            acc = None if classifier is None else float(correct.item()) / max(classified_total, 1)
             history.append({"epoch": epoch, "loss": mean_loss, "acc": acc})
             task.set_info(loss=round(mean_loss, 4), **({} if acc is None else {"acc": round(acc, 3)}))
             task.advance()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..pipeline.settings import OBJECTIVES
+from ..pipeline.settings import OBJECTIVES, ExtractSettings as Defaults
 from .app import AppState, err, out, pass_state
 from .options import component_option, feature_options, feature_settings, finish_skips, on_error_options, parse_opts
 
@@ -20,8 +20,10 @@ from .options import component_option, feature_options, feature_settings, finish
 @click.option("--labels", type=click.Choice(["machine", "section", "attribute"]), default="machine",
               show_default=True, help="Classes the backbone learns (section/attribute where the layout has them).")
 @click.option("--objective", type=click.Choice(OBJECTIVES), default="auto",
-              show_default=True, help="Backbone objective: ArcFace over the classes, or over (class, "
-              "augmentation) pairs (self-supervised); auto: arcface with 2+ classes.")
+              show_default=True, help="What the backbone classifies: the classes (arcface), or classes multiplied "
+              "without metadata: (class, augmentation) pairs, statistics exchange (statex), feature exchange "
+              "between branches (featex, two-branch backbones); auto: arcface with 2+ classes.")
+@component_option("loss", "margin loss the backbone trains with", Defaults.loss)
 @click.option("--epochs", type=int, default=20, show_default=True, help="Training epochs (0: no training).")
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate.")
@@ -37,7 +39,8 @@ from .options import component_option, feature_options, feature_settings, finish
 @on_error_options
 @pass_state
 def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: str,
-            backbone_opts: tuple[str, ...], labels: str, objective: str, epochs: int, batch_size: int, lr: float,
+            backbone_opts: tuple[str, ...], labels: str, objective: str, loss: str,
+            loss_opts: tuple[str, ...], epochs: int, batch_size: int, lr: float,
             crop_frames: int, mixup: float, specaugment: bool, weights: Path | None,
             cache_dir: Path | None, sr: int, n_mels: int, n_fft: int, hop: int, channel: str,
             seconds: float | None, strict: bool, on_error: str, allow_skips: bool) -> None:
@@ -57,7 +60,7 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
     features, audio = feature_settings(sr, n_mels, n_fft, hop, channel, seconds, strict)
     settings = ExtractSettings(
         layout=layout, backbone=backbone, backbone_options=parse_opts(backbone_opts, "backbone"),
-        labels=labels, objective=objective, epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
+        labels=labels, objective=objective, loss=loss, loss_options=parse_opts(loss_opts, "loss"), epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
         mixup=mixup, specaugment=specaugment, weights=str(weights) if weights else None,
         features=features, audio=audio, on_error=on_error, seed=state.seed, device=state.device)
     result = run_extract(data, run_dir, settings, state.progress, cache_dir)

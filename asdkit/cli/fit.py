@@ -20,8 +20,9 @@ from .options import component_option, parse_opts
 @click.option("--lr", type=float, default=Defaults.lr, show_default=True)
 @click.option("--hidden-dim", type=int, default=Defaults.hidden_dim, show_default=True, help="Graph network output size.")
 @click.option("--head-dim", type=int, default=Defaults.head_dim, show_default=True, help="Size of the unit vectors scored.")
-@click.option("--margin", type=float, default=Defaults.margin, show_default=True, help="ArcFace margin (radians).")
-@click.option("--scale", type=float, default=Defaults.scale, show_default=True, help="ArcFace scale.")
+@component_option("loss", "margin loss of the graph head", Defaults.loss)
+@click.option("--margin", type=float, default=Defaults.margin, show_default=True, help="ArcFace margin (radians; --loss arcface).")
+@click.option("--scale", type=float, default=Defaults.scale, show_default=True, help="ArcFace scale (--loss arcface).")
 @click.option("--batch-size", type=int, default=None,
               help="Mini-batch neighbour sampling with this many seed clips (default: full graph).")
 @click.option("--score-on", type=click.Choice(SCORE_SPACES), default=Defaults.score_on,
@@ -31,7 +32,7 @@ from .options import component_option, parse_opts
 @pass_state
 def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...], scorer: str,
             scorer_opts: tuple[str, ...], knn: str, knn_opts: tuple[str, ...], k: int, epochs: int,
-            lr: float, hidden_dim: int, head_dim: int, margin: float, scale: float,
+            lr: float, hidden_dim: int, head_dim: int, loss: str, loss_opts: tuple[str, ...], margin: float, scale: float,
             batch_size: int | None, score_on: str) -> None:
     """Fit the graph network and the per-machine scorers on an extracted RUN.
 
@@ -51,7 +52,8 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
     settings = FitSettings(
         gnn=gnn, gnn_options=parse_opts(gnn_opts, "gnn"), scorer=scorer,
         scorer_options=parse_opts(scorer_opts, "scorer"), knn=knn, knn_options=parse_opts(knn_opts, "knn"),
-        k=k, hidden_dim=hidden_dim, head_dim=head_dim, epochs=epochs, lr=lr, margin=margin,
+        k=k, hidden_dim=hidden_dim, head_dim=head_dim, epochs=epochs, lr=lr, loss=loss,
+        loss_options=parse_opts(loss_opts, "loss"), margin=margin,
         scale=scale, batch_size=batch_size, score_on=score_on, seed=state.seed, device=state.device)
     result = run_fit(run_dir, settings, state.progress)
     last = result.history[-1] if result.history else {}

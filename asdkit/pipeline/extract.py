@@ -68,7 +68,8 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
                 progress: Progress | None = None, cache_dir: str | Path | None = None) -> ExtractResult:
     """Embed every clip of ``data`` into the RUN folder ``out``."""
     from ..backbones.embed import embed_clips
-    from ..backbones.train import resolve_objective, train_backbone
+    from ..backbones.objectives import resolve_objective
+    from ..backbones.train import train_backbone
 
     settings = settings or ExtractSettings()
     progress = ensure(progress)
@@ -93,12 +94,15 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
 
     backbone = _make_backbone(settings, params.n_mels, progress)
     history: list[dict[str, Any]] = []
-    objective = "pretrained" if settings.epochs == 0 else resolve_objective(settings.objective, len(classes))
-    if settings.epochs > 0:
+    trains = settings.epochs > 0 and getattr(backbone, "trainable", True)
+    objective = resolve_objective(settings.objective, len(classes)) if trains else (
+        "pretrained" if settings.weights or getattr(backbone, "trainable", True) else "none")
+    if trains:
         history = train_backbone(
             backbone, [feats[i] for i in train_idx], labels, epochs=settings.epochs,
             batch_size=settings.batch_size, lr=settings.lr, crop_frames=settings.crop_frames,
-            mixup=settings.mixup, specaugment=settings.specaugment, objective=objective, device=device,
+            mixup=settings.mixup, specaugment=settings.specaugment, objective=objective, loss=settings.loss,
+            loss_options=settings.loss_options, device=device,
             seed=settings.seed, progress=progress)
     embeddings = embed_clips(backbone, feats, batch_size=settings.batch_size, device=device,
                              progress=progress)

@@ -8,7 +8,7 @@ from ..config import dataclass_from_dict
 from ..errors import ConfigError
 
 LABEL_MODES = ("machine", "section", "attribute")
-OBJECTIVES = ("auto", "arcface", "augmentation")
+OBJECTIVES = ("auto", "arcface", "augmentation", "statex", "featex")  # asdkit.backbones.objectives
 SCORE_SPACES = ("auto", "refined", "embedding")
 
 
@@ -21,6 +21,8 @@ class ExtractSettings:
     backbone_options: dict[str, Any] = field(default_factory=dict)
     labels: str = "machine"
     objective: str = "auto"
+    loss: str = "arcface"  # a margin loss of asdkit.losses
+    loss_options: dict[str, Any] = field(default_factory=dict)
     epochs: int = 20
     batch_size: int = 32
     lr: float = 1e-3
@@ -66,6 +68,8 @@ class FitSettings:
     head_dim: int = 128
     epochs: int = 60  # 20/60/100 scored alike on synthetic data (README); 60 is cheaper than 100
     lr: float = 1e-3
+    loss: str = "arcface"  # a margin loss of asdkit.losses; margin/scale are ArcFace's
+    loss_options: dict[str, Any] = field(default_factory=dict)
     margin: float = 0.5
     scale: float = 30.0
     batch_size: int | None = None
@@ -80,6 +84,12 @@ class FitSettings:
             raise ConfigError(f"k must be >= 1, got {self.k}")
         if self.epochs < 1:
             raise ConfigError(f"graph network epochs must be >= 1, got {self.epochs}")
+
+    def graph_loss_options(self) -> dict[str, Any]:
+        """Options of the graph head's loss: ``--margin``/``--scale`` apply to ArcFace only."""
+        if self.loss == "arcface":
+            return {"margin": self.margin, "scale": self.scale, **self.loss_options}
+        return dict(self.loss_options)
 
     to_dict = asdict
 

@@ -9,7 +9,8 @@ from asdkit import registry
 from asdkit.backbones.augment import TRANSFORMS, apply_transforms, random_crops, spec_augment
 from asdkit.backbones.embed import embed_clips
 from asdkit.backbones.standardize import frequency_stats
-from asdkit.backbones.train import resolve_objective, train_backbone
+from asdkit.backbones.objectives import resolve_objective
+from asdkit.backbones.train import train_backbone
 from asdkit.errors import ConfigError, InputError
 
 from backbone_helpers import synthetic_logmels
