@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "extract": "asdkit.cli.extract:command",
     "fit": "asdkit.cli.fit:command",
     "score": "asdkit.cli.score:command",
+    "fuse": "asdkit.cli.fuse:command",
     "demo": "asdkit.cli.demo:command",
     "info": "asdkit.cli.info:command",
     "synth": "asdkit.cli.synth:command",

@@ -3,6 +3,7 @@
 - :func:`run_extract` - dataset -> trained backbone -> embeddings (RUN folder)
 - :func:`run_fit` - kNN graph -> graph network + ArcFace head -> scorers -> model bundle
 - :func:`run_score` - files/folders -> official CSVs (+ metrics when labels are known)
+- :func:`run_fuse` - several scored RUNs -> one z-normalised ensemble of their scores
 - :class:`AsdModel` - a fitted model loaded from a bundle, for scoring from Python
 """
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 _WHERE = {
     "ExtractResult": "extract", "run_extract": "extract", "FitResult": "fit", "run_fit": "fit",
     "AsdModel": "model", "RunFolder": "runfolder", "ScoreResult": "score", "run_score": "score",
-    "ExtractSettings": "settings", "FitSettings": "settings",
+    "ExtractSettings": "settings", "FitSettings": "settings", "FuseResult": "fuse", "run_fuse": "fuse",
 }
 __all__ = sorted(_WHERE)
 

@@ -1,5 +1,6 @@
 """``fit``: kNN graph over training embeddings -> graph network + ArcFace head ->
-one scorer per machine type -> decision thresholds -> model bundle.
+one scorer per machine type -> decision thresholds and score statistics from held-out
+(cross-fitted) training scores -> model bundle.
 
 Graph labels: machine types (the paper). With a single machine type, the classes the
 backbone was trained on (sections or attributes) are used when there are several;
@@ -28,6 +29,7 @@ from ..errors import ConfigError
 from ..progress import Progress, ensure
 from ..utils import atomic_write_json, resolve_device, seed_everything
 from .extract import class_key, is_training_clip
+from .heldout import cross_fitted_scores, score_stats
 from .runfolder import RunFolder, embeddings_of
 from .settings import FitSettings
 from .threshold import gamma_threshold
@@ -70,22 +72,35 @@ def _pseudo_labels(x: Tensor, seed: int) -> tuple[Tensor, list[str], str]:
     return torch.as_tensor(km.labels_, dtype=torch.long), [f"cluster_{i}" for i in range(n_clusters)], "kmeans-pseudo"
 
 
+@dataclass
+class _ScorerFit:
+    tensors: dict[str, Tensor]
+    thresholds: dict[str, float]
+    stats: dict[str, dict[str, float]]  # held-out score mean/std per machine and machine/section
+    heldout: Tensor  # (N_train,) held-out score of each training clip, in training-row order
+
+
 def _fit_scorers(settings: FitSettings, refined: Tensor, train_clips: list[Clip],
-                 machines: list[str]) -> tuple[dict[str, Tensor], dict[str, float]]:
-    tensors: dict[str, Tensor] = {}
-    thresholds: dict[str, float] = {}
+                 machines: list[str]) -> _ScorerFit:
+    """One scorer per machine type on all its clips; thresholds and score statistics from
+    cross-fitted (held-out) training scores (:mod:`.heldout`)."""
+    fitted = _ScorerFit({}, {}, {}, torch.empty(len(train_clips), dtype=torch.float64))
     for i, machine in enumerate(machines):
         rows = [j for j, c in enumerate(train_clips) if c.machine == machine]
         domain = torch.tensor([1 if train_clips[j].domain == "target" else 0 for j in rows])
         x = refined[torch.tensor(rows, device=refined.device)]
-        scorer = registry.create("scorer", settings.scorer, settings.scorer_options).fit(x, domain)
-        tensors.update(with_prefix(f"scorer.{i}", scorer.state_dict()))
-        scores = scorer.score(x).detach().cpu().double().numpy()
-        thresholds[machine] = gamma_threshold(scores)
+        make = lambda: registry.create("scorer", settings.scorer, settings.scorer_options)  # noqa: E731
+        scorer = make().fit(x, domain)
+        fitted.tensors.update(with_prefix(f"scorer.{i}", scorer.state_dict()))
+        scores = cross_fitted_scores(make, x, domain, settings.seed)
+        fitted.heldout[torch.tensor(rows)] = torch.from_numpy(scores)
+        fitted.thresholds[machine] = gamma_threshold(scores)
+        fitted.stats[machine] = score_stats(scores)
         sections = np.array([train_clips[j].section for j in rows])
         for section in sorted(set(sections)):
-            thresholds[f"{machine}/{section}"] = gamma_threshold(scores[sections == section])
-    return tensors, thresholds
+            fitted.thresholds[f"{machine}/{section}"] = gamma_threshold(scores[sections == section])
+            fitted.stats[f"{machine}/{section}"] = score_stats(scores[sections == section])
+    return fitted
 
 
 def score_space(settings: FitSettings) -> str:
@@ -136,7 +151,7 @@ def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, tra
     layer = registry.create("graph_layer", settings.gnn, settings.gnn_options, x.shape[1], settings.hidden_dim)
     model, _, history = train_graph_model(
         x, edge_index, labels, layer=layer, head_dim=settings.head_dim, epochs=settings.epochs,
-        lr=settings.lr, arcface_margin=settings.margin, arcface_scale=settings.scale,
+        lr=settings.lr, loss=settings.loss, loss_options=settings.graph_loss_options(),
         batch_size=settings.batch_size, device=str(resolve_device(settings.device)), seed=settings.seed,
         progress=progress)
     k_used = int(edge_index.shape[1] // max(1, x.shape[0]))
@@ -178,17 +193,18 @@ def run_fit(run_path: str | Path, settings: FitSettings | None = None,
         machines = sorted({c.machine for c in train_clips})
         graph = _GraphFit(raw, {}, {"gnn": None, "k": 0, "knn": None}, [], {}, {})
         label_source = "none"
-    scorer_tensors, thresholds = _fit_scorers(settings, graph.vectors[train_rows], train_clips, machines)
+    scorers = _fit_scorers(settings, graph.vectors[train_rows], train_clips, machines)
 
     config = {
         "backbone": backbone_config["backbone"], "features": backbone_config["features"],
         "audio": backbone_config["audio"], "score_on": space, **graph.config,
         "scorer": {"name": settings.scorer, "options": registry.resolve_options(
             registry.load("scorer", settings.scorer), settings.scorer_options, settings.scorer)},
-        "machines": machines, "thresholds": thresholds, "fit": settings.to_dict(),
+        "machines": machines, "thresholds": scorers.thresholds, "heldout_score_stats": scorers.stats,
+        "fit": settings.to_dict(),
     }
     tensors = {**with_prefix("backbone", split_prefix(backbone_tensors, "backbone")),
-               **graph.tensors, **scorer_tensors}
+               **graph.tensors, **scorers.tensors, "heldout.scores": scorers.heldout}
     save_bundle(run.model, tensors, config)
     run.save_tensor(run.refined, "refined", graph.vectors)
     if graph.graph_json:
@@ -197,4 +213,4 @@ def run_fit(run_path: str | Path, settings: FitSettings | None = None,
         run.graph.unlink()
     run.update_history("gnn", graph.history)
     run.update_config("fit", {**settings.to_dict(), "score_on": space})
-    return FitResult(run, machines, label_source, graph.history, graph.stats, thresholds)
+    return FitResult(run, machines, label_source, graph.history, graph.stats, scorers.thresholds)

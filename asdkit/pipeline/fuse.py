@@ -1,0 +1,161 @@
+"""``fuse``: several fitted models' scores of the same clips -> one z-normalised ensemble.
+
+Scores of different models live on different scales (cosine distances of K-means
+centres, of nearest neighbours, reconstruction errors). Each model's score of a clip
+is put on the scale of that model's *normal* clips -- the held-out training scores of
+the clip's machine type and section (:mod:`.heldout`), which every fitted model keeps:
+
+.. math::
+    z_r(x) = \\frac{s_r(x) - \\mu_{r,m,n}}{\\sigma_{r,m,n}},\\qquad
+    s(x) = \\frac{\\sum_r w_r z_r(x)}{\\sum_r w_r}
+
+The decision threshold of the ensemble is the gamma rule (:mod:`.threshold`) on the
+ensemble's own held-out training scores (the same fusion applied to each model's
+held-out score of every training clip), shifted to be positive for the gamma fit.
+Inputs: RUN folders that were fitted and scored on the same clips
+(``RUN/scores``); output: the official CSVs, ``thresholds.json`` and, when the
+scored clips' labels are known, ``metrics.json``.
+"""
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..audio import read_clips_csv
+from ..bundle import load_bundle
+from ..errors import InputError
+from ..utils import atomic_write_json
+from .extract import is_training_clip
+from .runfolder import RunFolder
+from .score import SCORED_CLIPS
+from .threshold import gamma_threshold
+
+
+@dataclass
+class _Member:
+    """One fitted and scored model of the ensemble."""
+
+    root: Path
+    stats: dict[str, dict[str, float]]
+    test: dict[tuple[str, str], dict[str, float]]  # (machine, section) -> file name -> score
+    heldout: dict[str, float]  # training clip path -> held-out score
+    train: list[Any]  # the training Clip records, in RUN/clips.csv order
+
+    def z(self, machine: str, section: str, value: np.ndarray) -> np.ndarray:
+        stat = self.stats.get(f"{machine}/{section}") or self.stats.get(machine)
+        if stat is None:
+            raise InputError(f"{self.root}: no held-out score statistics for machine '{machine}'")
+        return (value - stat["mean"]) / stat["std"]
+
+
+@dataclass
+class FuseResult:
+    out_dir: Path
+    files: list[Path]
+    thresholds: dict[str, float]
+    evaluation: Any = None
+    scores: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (machine, section, name)
+
+
+def _load_member(path: str | Path) -> _Member:
+    from ..metrics.scores_io import find_score_files, read_score_csv
+
+    run = RunFolder.at(path)
+    tensors, config = load_bundle(run.model)
+    if "heldout_score_stats" not in config or "heldout.scores" not in tensors:
+        raise InputError(f"{run.root}: model has no held-out training scores (fitted by an older asdkit); "
+                         "run 'asdkit fit' again")
+    files = find_score_files(run.scores, "anomaly_score") if run.scores.is_dir() else {}
+    if not files:
+        raise InputError(f"{run.root}: no scores in {run.scores} (run 'asdkit score' first)")
+    test = {}
+    for key, found in files.items():
+        names, values = read_score_csv(found[0].path)
+        test[key] = dict(zip(names, values))
+    train = [c for c in read_clips_csv(run.clips) if is_training_clip(c)]
+    heldout = tensors["heldout.scores"].double().numpy()
+    if len(train) != heldout.shape[0]:
+        raise InputError(f"{run.root}: {heldout.shape[0]} held-out scores for {len(train)} training clips")
+    return _Member(run.root, config["heldout_score_stats"],
+                   test, {str(c.path): float(v) for c, v in zip(train, heldout)}, train)
+
+
+def _check_same_clips(members: Sequence[_Member]) -> None:
+    first = members[0]
+    for other in members[1:]:
+        if set(other.test) != set(first.test):
+            raise InputError(f"{other.root}: scored other machine types/sections than {first.root}")
+        for key, names in first.test.items():
+            if set(other.test[key]) != set(names):
+                raise InputError(f"{other.root}: scored other clips than {first.root} in {key[0]} section {key[1]}")
+        if set(other.heldout) != set(first.heldout):
+            raise InputError(f"{other.root}: trained on other clips than {first.root}")
+
+
+def _fuse(parts: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    return np.tensordot(weights / weights.sum(), np.stack(parts), axes=1)
+
+
+def _thresholds(members: Sequence[_Member], weights: np.ndarray) -> dict[str, float]:
+    """Gamma thresholds of the fused held-out scores, per machine and machine/section."""
+    groups: dict[str, list[float]] = {}
+    for clip in members[0].train:
+        value = _fuse([m.z(clip.machine, clip.section, np.array([m.heldout[str(clip.path)]])) for m in members],
+                      weights)[0]
+        groups.setdefault(clip.machine, []).append(value)
+        groups.setdefault(f"{clip.machine}/{clip.section}", []).append(value)
+    # The gamma fit wants positive values: fit on scores shifted by their minimum, shift back.
+    out = {}
+    for key, values in groups.items():
+        values_arr = np.asarray(values)
+        low = float(values_arr.min())
+        out[key] = gamma_threshold(values_arr - low + 1e-6) + low - 1e-6
+    return out
+
+
+def run_fuse(runs: Sequence[str | Path], out_dir: str | Path, *, weights: Sequence[float] | None = None,
+             evaluate: bool = True) -> FuseResult:
+    """Fuse the scores of ``runs`` (each fitted and scored on the same clips) into ``out_dir``."""
+    from ..metrics import score_file_name, write_score_csv
+
+    if len(runs) < 2:
+        raise InputError("fuse needs at least two RUN folders")
+    w = np.ones(len(runs)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(runs),) or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
+        raise InputError(f"--weight: one non-negative weight per RUN ({len(runs)}), not all zero; got "
+                         f"{[float(v) for v in np.ravel(w)]}")
+    members = [_load_member(r) for r in runs]
+    _check_same_clips(members)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    thresholds = _thresholds(members, w)
+    result = FuseResult(out, [], {})
+    for (machine, section), first in sorted(members[0].test.items()):
+        names = list(first)
+        fused = _fuse([m.z(machine, section, np.array([m.test[(machine, section)][n] for n in names]))
+                       for m in members], w)
+        threshold = thresholds.get(f"{machine}/{section}", thresholds.get(machine, float("inf")))
+        result.thresholds[f"{machine}/{section}"] = threshold
+        score_path = out / score_file_name(machine, section, "anomaly_score")
+        decision_path = out / score_file_name(machine, section, "decision_result")
+        write_score_csv(score_path, names, fused)
+        write_score_csv(decision_path, names, [int(v > threshold) for v in fused])
+        result.files += [score_path, decision_path]
+        result.scores.update({(machine, section, n): float(v) for n, v in zip(names, fused)})
+    atomic_write_json(out / "thresholds.json", result.thresholds)
+    table = members[0].root / "scores" / SCORED_CLIPS
+    if evaluate and table.exists():
+        from ..metrics import evaluate_scores_dir, write_metrics_json
+
+        shutil.copyfile(table, out / SCORED_CLIPS)
+        try:
+            result.evaluation = evaluate_scores_dir(out, clips=out / SCORED_CLIPS)
+        except InputError:  # e.g. a section without normal clips: the scores stand without metrics
+            result.evaluation = None
+        else:
+            write_metrics_json(result.evaluation, out / "metrics.json")
+    return result
