@@ -9,6 +9,18 @@ Methods (each trained and scored from scratch per seed, on the same data):
 - ``backbone_kmeans``: K-means on the backbone embeddings, no graph stage at all.
 - ``ae_baseline``: the DCASE autoencoder baseline (640-d frame windows, 8-d bottleneck,
   MSE score) as asdkit's ``ae_baseline`` backbone + scorer.
+- ``logmel_knn``: the simple detector, no learning: log-mel mean + std per band
+  (``logmel_stats`` backbone) and the cosine distance to the nearest training clip of
+  the machine type (``knn`` scorer, k=1, source/target banks). The floor.
+- ``sage_gat_scadacos``: ``sage_gat`` with the graph head trained by sub-cluster AdaCos
+  (16 trainable centres per class) instead of ArcFace.
+- ``fusion``: ``asdkit fuse`` of ``sage_gat`` and ``logmel_knn`` (each score z-normalised
+  by its held-out training scores, then averaged).
+- ``fusion_ae``: ``asdkit fuse`` of ``ae_baseline`` and ``logmel_knn``.
+
+For the graph methods the table also reports the spread of the refined training
+vectors (mean cosine distance to their machine type's mean direction; ~0 = collapsed)
+and the ratio of the mean anomaly score of anomalous to normal test clips.
 
 The three MobileNetV2 methods share one backbone per seed (one ``extract``).
 Data: a synthetic DCASE-2024-layout set generated here (``--machines``,
@@ -35,10 +47,13 @@ from pathlib import Path
 
 import numpy as np
 
-from asdkit.pipeline import ExtractSettings, FitSettings, run_extract, run_fit, run_score
+from asdkit.pipeline import ExtractSettings, FitSettings, run_extract, run_fit, run_fuse, run_score
 from asdkit.utils import atomic_write_json
 
-METHODS = ("sage_gat", "gnn_none", "backbone_kmeans", "ae_baseline")
+METHODS = ("sage_gat", "gnn_none", "backbone_kmeans", "ae_baseline", "logmel_knn", "sage_gat_scadacos",
+           "fusion", "fusion_ae")
+GRAPH_METHODS = ("sage_gat", "gnn_none", "sage_gat_scadacos")
+FUSIONS = {"fusion": ("sage_gat", "logmel_knn"), "fusion_ae": ("ae_baseline", "logmel_knn")}
 EXTRACTED = ("backbone", "clips.csv", "config.json", "embeddings.safetensors", "history.json")
 
 
@@ -74,7 +89,7 @@ def copy_extracted(src: Path, dst: Path) -> None:
             shutil.copy2(src / name, dst / name)
 
 
-def pooled_score(run: Path, scores: dict[str, float]) -> float:
+def pooled_score(scores_dir: Path, scores: dict[str, float]) -> float:
     """Harmonic mean over machine types of AUC and pAUC, sections and domains pooled.
 
     Not an official score: for data whose sections lack normal test clips (real-mini's
@@ -83,7 +98,7 @@ def pooled_score(run: Path, scores: dict[str, float]) -> float:
     from asdkit.audio import read_clips_csv
     from asdkit.metrics import harmonic_mean, partial_auc, roc_auc
 
-    clips = read_clips_csv(run / "scores" / "scored_clips.csv")
+    clips = read_clips_csv(scores_dir / "scored_clips.csv")
     values = []
     for machine in sorted({c.machine for c in clips}):
         mine = [c for c in clips if c.machine == machine]
@@ -100,7 +115,47 @@ def fit_and_score(run: Path, data: Path, fit: FitSettings, timings: dict[str, fl
         timed(f"{tag} fit", timings, run_fit, run, fit)
         result = timed(f"{tag} score", timings, run_score, [data], run, run / "scores", metrics_path=done)
         if result.evaluation is None:  # e.g. a section without normal test clips
-            atomic_write_json(pooled, {"pooled_score": pooled_score(run, result.scores)})
+            atomic_write_json(pooled, {"pooled_score": pooled_score(run / "scores", result.scores)})
+    if done.exists():
+        return json.loads(done.read_text())["summary"]["official_score"]
+    return json.loads(pooled.read_text())["pooled_score"]
+
+
+def collapse_diagnostics(run: Path, scores: dict[str, float]) -> dict[str, float]:
+    """Spread of the refined training vectors and anomalous/normal mean score ratio."""
+    import torch
+
+    from asdkit.audio import read_clips_csv
+    from asdkit.pipeline import RunFolder
+
+    folder = RunFolder.at(run)
+    clips = read_clips_csv(folder.clips)
+    vectors = torch.nn.functional.normalize(folder.load_tensor(folder.refined, "refined"), dim=1)
+    spreads = []
+    for machine in sorted({c.machine for c in clips}):
+        rows = [i for i, c in enumerate(clips) if c.machine == machine and c.split == "train"]
+        v = vectors[rows]
+        centre = torch.nn.functional.normalize(v.mean(0), dim=0)
+        spreads.append(float((1 - v @ centre).mean()))
+    scored = read_clips_csv(run / "scores" / "scored_clips.csv")
+    anomalous = [scores[str(c.path)] for c in scored if c.label == "anomaly"]
+    normal = [scores[str(c.path)] for c in scored if c.label == "normal"]
+    ratio = statistics.fmean(anomalous) / statistics.fmean(normal) if anomalous and normal else float("nan")
+    return {"spread": statistics.fmean(spreads), "anomaly_normal_ratio": ratio}
+
+
+def fuse_runs(seed_dir: Path, name: str, parts: tuple[str, ...]) -> float | None:
+    out = seed_dir / name
+    done, pooled = out / "metrics.json", out / "pooled_score.json"
+    if not done.exists() and not pooled.exists():
+        result = run_fuse([seed_dir / p for p in parts], out)
+        if result.evaluation is None:  # official score undefined: the pooled figure, as for the members
+            from asdkit.audio import read_clips_csv
+
+            by_key = {(c.machine, c.section, c.path.name): str(c.path)
+                      for c in read_clips_csv(out / "scored_clips.csv")}
+            atomic_write_json(pooled, {"pooled_score": pooled_score(
+                out, {by_key[k]: v for k, v in result.scores.items()})})
     if done.exists():
         return json.loads(done.read_text())["summary"]["official_score"]
     return json.loads(pooled.read_text())["pooled_score"]
@@ -110,18 +165,23 @@ def run_seed(data: Path, workdir: Path, seed: int, args: argparse.Namespace) -> 
     seed_dir = workdir / f"seed{seed}"
     timings: dict[str, float] = {}
     scores: dict[str, float | None] = {}
+    diagnostics: dict[str, dict[str, float]] = {}
     mnv2 = seed_dir / "mobilenetv2"
-    if not (mnv2 / "embeddings.safetensors").exists():
+    needs_mnv2 = any(m in args.methods for m in ("sage_gat", "gnn_none", "backbone_kmeans", "sage_gat_scadacos"))
+    if needs_mnv2 and not (mnv2 / "embeddings.safetensors").exists():
         timed("mobilenetv2 extract", timings, run_extract, data, mnv2, ExtractSettings(
             backbone_options={"width_mult": args.width}, labels=args.labels, epochs=args.epochs, seed=seed),
             cache_dir=workdir / "cache")
     for method, settings in (("sage_gat", FitSettings(gnn="sage_gat", seed=seed)),
                              ("gnn_none", FitSettings(gnn="none", seed=seed)),
-                             ("backbone_kmeans", FitSettings(gnn="none", score_on="embedding", seed=seed))):
+                             ("backbone_kmeans", FitSettings(gnn="none", score_on="embedding", seed=seed)),
+                             ("sage_gat_scadacos", FitSettings(gnn="sage_gat", loss="subcluster_adacos", seed=seed))):
         if method in args.methods:
             run = seed_dir / method
             copy_extracted(mnv2, run)
             scores[method] = fit_and_score(run, data, settings, timings, method)
+            if method in GRAPH_METHODS:
+                diagnostics[method] = collapse_diagnostics(run, _scores_of(run))
     if "ae_baseline" in args.methods:
         ae = seed_dir / "ae_baseline"
         if not (ae / "embeddings.safetensors").exists():
@@ -130,7 +190,29 @@ def run_seed(data: Path, workdir: Path, seed: int, args: argparse.Namespace) -> 
                 cache_dir=workdir / "cache")
         scores["ae_baseline"] = fit_and_score(ae, data, FitSettings(gnn="none", scorer="ae_baseline", seed=seed),
                                               timings, "ae_baseline")
-    return scores, timings
+    if "logmel_knn" in args.methods:
+        floor = seed_dir / "logmel_knn"
+        if not (floor / "embeddings.safetensors").exists():
+            timed("logmel_knn extract", timings, run_extract, data, floor,
+                  ExtractSettings(backbone="logmel_stats", seed=seed), cache_dir=workdir / "cache")
+        scores["logmel_knn"] = fit_and_score(floor, data, FitSettings(
+            gnn="none", score_on="embedding", scorer="knn", scorer_options={"k": 1}, seed=seed),
+            timings, "logmel_knn")
+    for name, parts in FUSIONS.items():
+        if name in args.methods and all(scores.get(p) is not None for p in parts):
+            scores[name] = fuse_runs(seed_dir, name, parts)
+    return scores, timings, diagnostics
+
+
+def _scores_of(run: Path) -> dict[str, float]:
+    from asdkit.audio import read_clips_csv
+    from asdkit.metrics.scores_io import find_score_files, read_score_csv
+
+    by_name = {}
+    for found in find_score_files(run / "scores", "anomaly_score").values():
+        names, values = read_score_csv(found[0].path)
+        by_name.update(zip(names, values))
+    return {str(c.path): by_name[c.path.name] for c in read_clips_csv(run / "scores" / "scored_clips.csv")}
 
 
 def summarise(per_seed: dict[int, dict]) -> dict[str, dict]:
@@ -167,22 +249,28 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     data = args.data.resolve() if args.data else synth_data(args.workdir, args)
-    per_seed, timings = {}, {}
+    per_seed, timings, diagnostics = {}, {}, {}
     for seed in args.seeds:
         print(f"seed {seed}", file=sys.stderr, flush=True)
-        per_seed[seed], timings[seed] = run_seed(data, args.workdir, seed, args)
+        per_seed[seed], timings[seed], diagnostics[seed] = run_seed(data, args.workdir, seed, args)
     table = summarise(per_seed)
     pooled = sorted(str(p.parent) for p in args.workdir.glob("seed*/*/pooled_score.json"))
     metric = ("official DCASE 2024 score" if not pooled else
               f"pooled per-machine hmean of AUC and pAUC (official score undefined in {len(pooled)} run(s), e.g. {pooled[0]})")
     print(f"metric: {metric}")
-    print(f"{'method':<16} {'score (mean +- std)':>30}   seeds")
+    print(f"{'method':<18} {'score (mean +- std)':>28}   seeds")
     for method, row in table.items():
         seeds = " ".join(f"{v:.4f}" for v in row["seeds"])
-        print(f"{method:<16} {row['mean']:>21.4f} +- {row['std']:.4f}   {seeds}")
+        print(f"{method:<18} {row['mean']:>19.4f} +- {row['std']:.4f}   {seeds}")
+    for method in GRAPH_METHODS:
+        rows = [d[method] for d in diagnostics.values() if method in d]
+        if rows:
+            print(f"{method}: refined spread {statistics.fmean(r['spread'] for r in rows):.4g}, "
+                  f"anomalous/normal mean score {statistics.fmean(r['anomaly_normal_ratio'] for r in rows):.3f}")
     atomic_write_json(args.workdir / "accuracy.json", {
         "data": str(data), "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-        "metric": metric, "per_seed": per_seed, "summary": table, "timings_s": timings})
+        "metric": metric, "per_seed": per_seed, "summary": table, "timings_s": timings,
+        "diagnostics": diagnostics})
     return 0
 
 
