@@ -1,7 +1,8 @@
 """Training a backbone on random crops of log-mels: a margin loss or the backbone's own loss.
 
 Per epoch, clips are visited in a random order in batches of ``batch_size``; each
-contributes one random ``crop_frames`` window (:mod:`asdkit.backbones.augment`).
+contributes one random ``crop_frames`` window (:mod:`asdkit.backbones.augment`), or
+with ``crop_frames=0`` the whole clip (cut to the shortest training clip).
 
 **Standardisation.** Before training, the per-band mean and std over all frames of
 all training clips are stored in the backbone's
@@ -145,8 +146,8 @@ def _check_options(epochs: int, batch_size: int, crop_frames: int, mixup: float)
         raise ConfigError(f"epochs must be >= 0, got {epochs}")
     if batch_size < 2:
         raise ConfigError(f"batch_size must be >= 2 (BatchNorm), got {batch_size}")
-    if crop_frames < 1:
-        raise ConfigError(f"crop_frames must be >= 1, got {crop_frames}")
+    if crop_frames < 0:
+        raise ConfigError(f"crop_frames must be >= 1, or 0 for full clips; got {crop_frames}")
     if mixup < 0:
         raise ConfigError(f"mixup must be >= 0 (Beta alpha; 0 = off), got {mixup}")
 
@@ -182,6 +183,8 @@ def train_backbone(
     """
     _check_options(epochs, batch_size, crop_frames, mixup)
     clips = prepare_clips(features)
+    if crop_frames == 0:  # full clips: every clip cut to the shortest, so that they batch
+        crop_frames = min(c.shape[1] for c in clips)
     targets, n_classes = prepare_labels(labels, len(clips))
     objective = resolve_objective(objective, n_classes)
     dev = resolve_device(device) if isinstance(device, str) else torch.device(device)

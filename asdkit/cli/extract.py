@@ -28,7 +28,7 @@ from .options import component_option, feature_options, feature_settings, finish
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True, help="Learning rate.")
 @click.option("--crop-frames", type=int, default=64, show_default=True,
-              help="Training on random crops of this many log-mel frames.")
+              help="Training on random crops of this many log-mel frames (0: full clips).")
 @click.option("--mixup", type=float, default=0.0, show_default=True, help="Mixup Beta alpha (0: off).")
 @click.option("--specaugment", is_flag=True, help="Time and frequency masking while training.")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path),

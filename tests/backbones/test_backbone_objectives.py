@@ -104,3 +104,36 @@ def test_train_backbone_with_objective_and_loss(objective, loss):
     history = train_backbone(net, feats, [i % 2 for i in range(8)], epochs=2, batch_size=4, crop_frames=16,
                              objective=objective, loss=loss, mixup=0.5)
     assert len(history) == 2 and all(np.isfinite(h["loss"]) and 0 <= h["acc"] <= 1 for h in history)
+
+
+def test_dual_branch_featex_on_full_clips():
+    from asdkit import registry
+    from asdkit.testing import check_backbone
+
+    check_backbone("dual_branch", {"n_mels": 32, "width_mult": 0.25, "embedding_dim": 16}, n_mels=32)
+    rng = np.random.default_rng(0)
+    feats = [rng.normal(size=(32, 40 + i)).astype(np.float32) - 30 for i in range(8)]
+    torch.manual_seed(0)
+    net = registry.create("backbone", "dual_branch", {"n_mels": 32, "width_mult": 0.25, "embedding_dim": 16})
+    history = train_backbone(net, feats, [0] * 8, epochs=2, batch_size=4, crop_frames=0, objective="featex",
+                             loss="subcluster_adacos", loss_options={"n_subclusters": 2})
+    assert len(history) == 2 and all(0 <= h["acc"] <= 1 for h in history)
+    first, second = net.branch_embeddings(torch.tensor(feats[0])[None, None])
+    assert first.shape == (1, 8) and second.shape == (1, 8)
+
+
+def test_long_term_spectrum_averages_power():
+    from asdkit.backbones.dual_branch import DualBranch
+
+    x = torch.tensor([[[[0.0, 10.0], [-20.0, -20.0]]]])  # dB: powers 1 and 10; 0.01 twice
+    out = DualBranch.long_term_spectrum(x)
+    torch.testing.assert_close(out, torch.tensor([[[10 * np.log10(5.5), -20.0]]], dtype=torch.float32))
+
+
+def test_crop_frames_zero_is_full_clips_and_negative_is_refused():
+    from asdkit.backbones.mobilenetv2 import MobileNetV2
+
+    feats = [np.zeros((16, 20), np.float32) + i for i in range(4)]
+    with pytest.raises(ConfigError, match="crop_frames must be >= 1, or 0 for full clips"):
+        train_backbone(MobileNetV2(width_mult=0.25, embedding_dim=8), feats, [0, 1, 0, 1], epochs=1,
+                       batch_size=2, crop_frames=-1)
