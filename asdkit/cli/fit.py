@@ -29,11 +29,14 @@ from .options import component_option, parse_opts
               show_default=True, help="What the scorers see: refined vectors (graph network + head) or the "
               "backbone's embeddings untouched (needs --gnn none); auto: embedding for scorers that require it "
               "(ae_baseline).")
+@click.option("--normalize-scores", is_flag=True,
+              help="Write each score as a z-score of its machine/section's held-out normal training "
+              "scores (one scale across sections and models; thresholds follow).")
 @pass_state
 def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...], scorer: str,
             scorer_opts: tuple[str, ...], knn: str, knn_opts: tuple[str, ...], k: int, epochs: int,
             lr: float, hidden_dim: int, head_dim: int, loss: str, loss_opts: tuple[str, ...], margin: float, scale: float,
-            batch_size: int | None, score_on: str) -> None:
+            batch_size: int | None, score_on: str, normalize_scores: bool) -> None:
     """Fit the graph network and the per-machine scorers on an extracted RUN.
 
     Builds a kNN graph over the training embeddings of all machine types, trains
@@ -54,7 +57,8 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
         scorer_options=parse_opts(scorer_opts, "scorer"), knn=knn, knn_options=parse_opts(knn_opts, "knn"),
         k=k, hidden_dim=hidden_dim, head_dim=head_dim, epochs=epochs, lr=lr, loss=loss,
         loss_options=parse_opts(loss_opts, "loss"), margin=margin,
-        scale=scale, batch_size=batch_size, score_on=score_on, seed=state.seed, device=state.device)
+        scale=scale, batch_size=batch_size, score_on=score_on, normalize_scores=normalize_scores,
+        seed=state.seed, device=state.device)
     result = run_fit(run_dir, settings, state.progress)
     last = result.history[-1] if result.history else {}
     share = result.graph_stats.get("cross_type_share")

@@ -44,6 +44,10 @@ class _Member:
     test: dict[tuple[str, str], dict[str, float]]  # (machine, section) -> file name -> score
     heldout: dict[str, float]  # training clip path -> held-out score
     train: list[Any]  # the training Clip records, in RUN/clips.csv order
+    normalized: bool  # its score CSVs already hold z-scores (fit --normalize-scores)
+
+    def test_z(self, machine: str, section: str, value: np.ndarray) -> np.ndarray:
+        return value if self.normalized else self.z(machine, section, value)
 
     def z(self, machine: str, section: str, value: np.ndarray) -> np.ndarray:
         stat = self.stats.get(f"{machine}/{section}") or self.stats.get(machine)
@@ -81,7 +85,8 @@ def _load_member(path: str | Path) -> _Member:
     if len(train) != heldout.shape[0]:
         raise InputError(f"{run.root}: {heldout.shape[0]} held-out scores for {len(train)} training clips")
     return _Member(run.root, config["heldout_score_stats"],
-                   test, {str(c.path): float(v) for c, v in zip(train, heldout)}, train)
+                   test, {str(c.path): float(v) for c, v in zip(train, heldout)}, train,
+                   bool(config.get("fit", {}).get("normalize_scores", False)))
 
 
 def _check_same_clips(members: Sequence[_Member]) -> None:
@@ -136,7 +141,7 @@ def run_fuse(runs: Sequence[str | Path], out_dir: str | Path, *, weights: Sequen
     result = FuseResult(out, [], {})
     for (machine, section), first in sorted(members[0].test.items()):
         names = list(first)
-        fused = _fuse([m.z(machine, section, np.array([m.test[(machine, section)][n] for n in names]))
+        fused = _fuse([m.test_z(machine, section, np.array([m.test[(machine, section)][n] for n in names]))
                        for m in members], w)
         threshold = thresholds.get(f"{machine}/{section}", thresholds.get(machine, float("inf")))
         result.thresholds[f"{machine}/{section}"] = threshold

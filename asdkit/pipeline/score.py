@@ -93,7 +93,9 @@ def score_clips(model: AsdModel, clips: Sequence[Clip], *, transductive: bool = 
     scores: list[float] = []
     for chunk_clips, feats in stream:
         refined = model.refine(model.embed(feats), transductive=transductive)
-        scores.extend(model.score_refined(refined, [c.machine for c in chunk_clips]).tolist())
+        raw = model.score_refined(refined, [c.machine for c in chunk_clips])
+        scores.extend(model.normalize(raw, [c.machine for c in chunk_clips],
+                                      [c.section for c in chunk_clips]).tolist())
         done.extend(chunk_clips)
     return done, scores, stream.summary
 

@@ -74,6 +74,7 @@ class FitSettings:
     scale: float = 30.0
     batch_size: int | None = None
     score_on: str = "auto"  # refined | embedding | auto (see asdkit.pipeline.fit.score_space)
+    normalize_scores: bool = False  # scores as z-scores of each section's held-out training scores
     seed: int = 0
     device: str = "auto"
 

@@ -74,3 +74,26 @@ def test_runs_scored_on_other_clips_are_refused(fitted_run, knn_run, tmp_path):
     first.write_text("\n".join(lines[:-1]) + "\n")
     result = invoke("fuse", str(fitted_run), str(other), "-o", str(tmp_path / "x"))
     assert result.exit_code == 1 and "scored other clips than" in result.output + result.stderr
+
+
+def test_normalized_scores_are_heldout_z_scores(knn_run, tiny_data, tmp_path):
+    run = tmp_path / "norm"
+    shutil.copytree(knn_run, run)
+    shutil.rmtree(run / "scores")
+    ok("fit", str(run), "--gnn", "none", "--score-on", "embedding", "--scorer", "knn", "--scorer-opt", "k=1",
+       "--normalize-scores")
+    ok("score", str(tiny_data), "--model", str(run))
+    stats = load_bundle(run / "model")[1]["heldout_score_stats"]
+    raw, z = _scores(knn_run / "scores"), _scores(run / "scores")
+    for (machine, section, name), value in z.items():
+        stat = stats[f"{machine}/{section}"]
+        assert value == pytest.approx((raw[(machine, section, name)] - stat["mean"]) / stat["std"], rel=1e-9)
+    # A normalised RUN fuses like the raw one: its CSVs are not normalised twice.
+    plain = ok("fuse", str(knn_run), str(knn_run), "-o", str(tmp_path / "a"))
+    mixed = ok("fuse", str(knn_run), str(run), "-o", str(tmp_path / "b"))
+    assert _scores(tmp_path / "a") == pytest.approx(_scores(tmp_path / "b"))
+    assert plain.exit_code == mixed.exit_code == 0
+    thresholds = json.loads((run / "scores" / "thresholds.json").read_text())
+    raw_thresholds = json.loads((knn_run / "scores" / "thresholds.json").read_text())
+    for key, value in thresholds.items():
+        assert value == pytest.approx((raw_thresholds[key] - stats[key]["mean"]) / stats[key]["std"], rel=1e-9)
