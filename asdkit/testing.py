@@ -38,6 +38,15 @@ def _make(kind: str, name_or_cls: str | type, options: dict[str, Any] | None, *a
     return obj
 
 
+def _make_checked(kind: str, name_or_cls: str | type, options: dict[str, Any] | None, label: str,
+                  *args: Any) -> Any:
+    """A new instance that has its kind's methods and JSON-serialisable options."""
+    obj = _make(kind, name_or_cls, options, *args)
+    _check_contract_class(kind, obj, label)
+    _check_options_serialisable(obj, label)
+    return obj
+
+
 def _label(name_or_cls: str | type) -> str:
     return name_or_cls if isinstance(name_or_cls, str) else name_or_cls.__name__
 
@@ -79,9 +88,7 @@ def check_backbone(name_or_cls: str | type, options: dict[str, Any] | None = Non
     """Shapes for several lengths, determinism under a seed, state round trip."""
     label = _label(name_or_cls)
     torch.manual_seed(seed)
-    model = _make("backbone", name_or_cls, options).eval()
-    _check_contract_class("backbone", model, label)
-    _check_options_serialisable(model, label)
+    model = _make_checked("backbone", name_or_cls, options, label).eval()
     dim = int(model.embedding_dim)
     gen = torch.Generator().manual_seed(seed)
     for t in frames:
@@ -115,9 +122,7 @@ def check_graph_layer(name_or_cls: str | type, options: dict[str, Any] | None = 
     """Shapes, isolated nodes, determinism, state round trip, gradient flow."""
     label = _label(name_or_cls)
     torch.manual_seed(seed)
-    layer = _make("graph_layer", name_or_cls, options, in_dim, out_dim)
-    _check_contract_class("graph_layer", layer, label)
-    _check_options_serialisable(layer, label)
+    layer = _make_checked("graph_layer", name_or_cls, options, label, in_dim, out_dim)
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n_nodes, in_dim, generator=gen)
     edges = _random_graph(n_nodes - 3, k, gen)  # the last 3 nodes stay isolated
@@ -155,9 +160,7 @@ def check_scorer(name_or_cls: str | type, options: dict[str, Any] | None = None,
     outliers = torch.nn.functional.normalize(-direction + 0.15 * torch.randn(20, dim, generator=gen), dim=1)
     domain = torch.zeros(n_train, dtype=torch.long)
     domain[-4:] = 1
-    scorer = _make("scorer", name_or_cls, options)
-    _check_contract_class("scorer", scorer, label)
-    _check_options_serialisable(scorer, label)
+    scorer = _make_checked("scorer", name_or_cls, options, label)
     assert scorer.fit(train, domain) is scorer, f"{label}: fit must return self"
     s_in, s_out = scorer.score(inliers), scorer.score(outliers)
     for s, n in ((s_in, 20), (s_out, 20)):
@@ -201,9 +204,7 @@ def check_loss(name_or_cls: str | type, options: dict[str, Any] | None = None, *
     separable data (the loss falls and the classes are told apart), state round trip."""
     label = _label(name_or_cls)
     torch.manual_seed(seed)
-    loss = _make("loss", name_or_cls, options, dim, n_classes)
-    _check_contract_class("loss", loss, label)
-    _check_options_serialisable(loss, label)
+    loss = _make_checked("loss", name_or_cls, options, label, dim, n_classes)
     gen = torch.Generator().manual_seed(seed)
     means = torch.nn.functional.normalize(torch.randn(n_classes, dim, generator=gen), dim=1) * 3
     labels = torch.arange(batch) % n_classes
