@@ -186,10 +186,10 @@ def run_seed(data: Path, workdir: Path, seed: int, args: argparse.Namespace) -> 
     needs_mnv2 = any(m in args.methods for m in ("sage_gat", "gnn_none", "backbone_kmeans", "sage_gat_scadacos"))
     if needs_mnv2 and not (mnv2 / "embeddings.safetensors").exists():
         timed("mobilenetv2 extract", timings, run_extract, data, mnv2, ExtractSettings(
-            backbone_options={"width_mult": args.width}, labels=args.labels, epochs=args.epochs, seed=seed),
+            backbone="mobilenetv2", backbone_options={"width_mult": args.width}, labels=args.labels, epochs=args.epochs, seed=seed),
             cache_dir=workdir / "cache")
     for method, settings in (("sage_gat", FitSettings(gnn="sage_gat", seed=seed)),
-                             ("gnn_none", FitSettings(gnn="none", seed=seed)),
+                             ("gnn_none", FitSettings(gnn="none", score_on="refined", seed=seed)),
                              ("backbone_kmeans", FitSettings(gnn="none", score_on="embedding", seed=seed)),
                              ("sage_gat_scadacos", FitSettings(gnn="sage_gat", loss="subcluster_adacos", seed=seed))):
         if method in args.methods:

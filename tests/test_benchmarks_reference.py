@@ -45,9 +45,9 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     data, run = root / "data", root / "run"
     generate(data, SynthConfig(machines=("fan", "valve", "pump"), train_source=6, train_target=1,
                                test_clips=1, seconds=2.0, seed=5))
-    run_extract(data, run, ExtractSettings(epochs=1, batch_size=8, crop_frames=32, device="cpu",
+    run_extract(data, run, ExtractSettings(backbone="mobilenetv2", epochs=1, batch_size=8, crop_frames=32, device="cpu",
                                            backbone_options={"width_mult": 0.25, "embedding_dim": 32}))
-    run_fit(run, FitSettings(epochs=1, k=4, hidden_dim=32, head_dim=16, device="cpu"))
+    run_fit(run, FitSettings(gnn="sage_gat", epochs=1, k=4, hidden_dim=32, head_dim=16, device="cpu"))
     return data, run
 
 

@@ -18,8 +18,10 @@ from .app import AppState, err, out, pass_state
 def command(state: AppState, workdir: Path, epochs: int | None, gnn: str) -> None:
     """Synthesise a small dataset, then extract, fit, score and evaluate it.
 
-    Writes data/ (DCASE 2024 layout, 4 machine types) and run/ (embeddings, model,
-    official CSVs, metrics.json) under the output folder; prints the DCASE metrics.
+    Writes data/ (DCASE 2024 layout, 4 machine types) and run/ (the paper's
+    pipeline: embeddings, model, official CSVs, metrics.json) under the output
+    folder and prints its DCASE metrics; then scores the same data with the default
+    detector (default/) and the fusion of both (fused/), and prints the three scores.
 
     \b
     Example:
@@ -39,4 +41,10 @@ def command(state: AppState, workdir: Path, epochs: int | None, gnn: str) -> Non
         out.print(result_table(evaluation, f"asdkit demo ({gnn}): DCASE 2024 metrics"))
         for line in summary_lines(evaluation):
             out.print(line)
+    scores = [(f"paper pipeline (MobileNetV2 -> {gnn} -> K-means)", result.score.evaluation),
+              ("asdkit default (log-mel statistics -> K-means)", result.default.evaluation),
+              ("fused (asdkit fuse of the two)", result.fused.evaluation)]
+    for label, ev in scores:
+        if ev is not None:
+            out.print(f"official score, {label}: {ev.official_score:.4f}")
     err.print(f"demo finished in {time.perf_counter() - started:.0f} s; run folder: {result.run}")

@@ -16,7 +16,7 @@ from .options import component_option, feature_options, feature_settings, finish
               help="RUN folder to create or update.")
 @click.option("--layout", default="auto", show_default=True,
               help="Dataset layout: auto, dcase2020, dcase2021, eval, generic.")
-@component_option("backbone", "backbone", "mobilenetv2")
+@component_option("backbone", "backbone", Defaults.backbone)
 @click.option("--labels", type=click.Choice(["machine", "section", "attribute"]), default="machine",
               show_default=True, help="Classes the backbone learns (section/attribute where the layout has them).")
 @click.option("--objective", type=click.Choice(OBJECTIVES), default="auto",

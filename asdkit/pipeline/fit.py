@@ -107,11 +107,15 @@ def score_space(settings: FitSettings) -> str:
     """Where the scorers work: ``"refined"`` (graph network + head output, the paper)
     or ``"embedding"`` (the backbone's embeddings as they are, no graph network).
 
-    ``auto`` picks ``embedding`` for a scorer that only accepts raw embeddings
-    (``input_space = "embedding"``, e.g. the autoencoder baseline's), else ``refined``.
+    ``auto`` picks ``embedding`` without a graph network (``gnn="none"``: a head trained
+    on the embeddings alone scored lower than the embeddings themselves, README) and for
+    a scorer that only accepts raw embeddings (``input_space = "embedding"``, e.g. the
+    autoencoder baseline's); else ``refined``. ``--gnn none --score-on refined`` is the
+    head-only ablation of the paper's pipeline.
     """
     needs_raw = getattr(registry.load("scorer", settings.scorer), "input_space", "any") == "embedding"
-    space = settings.score_on if settings.score_on != "auto" else ("embedding" if needs_raw else "refined")
+    auto = "embedding" if needs_raw or settings.gnn == "none" else "refined"
+    space = settings.score_on if settings.score_on != "auto" else auto
     if space == "refined" and needs_raw:
         raise ConfigError(f"scorer '{settings.scorer}' scores the backbone's raw embeddings; "
                           "use it with --score-on embedding (or auto)")

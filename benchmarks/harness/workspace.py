@@ -64,9 +64,9 @@ def train_model(run: Path, data: Path, *, backbone_epochs: int, gnn_epochs: int,
              "width_mult": WIDTH_MULT, "embedding_dim": EMBEDDING_DIM}
     if _fresh(run, stamp):
         run_extract(data, run, ExtractSettings(
-            epochs=backbone_epochs, device=device,
+            backbone="mobilenetv2", epochs=backbone_epochs, device=device,
             backbone_options={"width_mult": WIDTH_MULT, "embedding_dim": EMBEDDING_DIM}))
-        run_fit(run, FitSettings(epochs=gnn_epochs, device=device))
+        run_fit(run, FitSettings(gnn="sage_gat", epochs=gnn_epochs, device=device))
         _stamp(run, stamp)
     return run
 

@@ -101,7 +101,8 @@ def test_fit_before_extract_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("gnn", ["none", "gcn", "sage", "gat", "sage_gat"])
 def test_every_graph_network_fits_and_scores(run_copy: Path, tiny_data: Path, gnn: str):
-    ok("fit", str(run_copy), "--gnn", gnn, "--epochs", "3", "-k", "3", "--hidden-dim", "16", "--head-dim", "8")
+    ok("fit", str(run_copy), "--gnn", gnn, "--score-on", "refined", "--epochs", "3", "-k", "3", "--hidden-dim", "16",
+       "--head-dim", "8")
     ok("score", str(tiny_data), "--model", str(run_copy), "--no-eval")
     _, config = load_bundle(run_copy)
     assert config["gnn"]["name"] == gnn

@@ -73,10 +73,32 @@ def test_kmeans_on_backbone_embeddings(run_copy: Path, tiny_data: Path, tmp_path
 
 def test_backbone_objective_option(tiny_data: Path, tmp_path: Path):
     run = tmp_path / "run"
-    ok("extract", str(tiny_data), "-o", str(run), "--objective", "augmentation", "--epochs", "1",
+    ok("extract", str(tiny_data), "-o", str(run), "--backbone", "mobilenetv2", "--objective", "augmentation",
+       "--epochs", "1",
        "--batch-size", "8", "--crop-frames", "32", "--backbone-opt", "width_mult=0.25",
        "--backbone-opt", "embedding_dim=16")
     config = json.loads((run / "config.json").read_text())
     assert config["extract"]["objective"] == "augmentation"
     bad = invoke("extract", str(tiny_data), "-o", str(run), "--objective", "contrastive")
     assert bad.exit_code == 2
+
+
+def test_defaults_are_log_mel_statistics_and_kmeans(tiny_data: Path, tmp_path: Path):
+    """Plain extract + fit: the measured best default (README, Accuracy), no training."""
+    run = tmp_path / "run"
+    ok("extract", str(tiny_data), "-o", str(run))
+    ok("fit", str(run))
+    ok("score", str(tiny_data), "--model", str(run), "-o", str(tmp_path / "out"))
+    tensors, config = load_bundle(run / "model")
+    assert config["backbone"]["name"] == "logmel_stats" and config["score_on"] == "embedding"
+    assert config["gnn"] is None and config["scorer"]["name"] == "kmeans"
+    assert json.loads((run / "config.json").read_text())["extract"]["objective"] == "none"
+    assert (tmp_path / "out" / "metrics.json").exists()
+
+
+def test_no_graph_network_scores_embeddings_unless_asked_for_the_head(run_copy: Path):
+    ok("fit", str(run_copy), "--epochs", "2", "--hidden-dim", "16", "--head-dim", "8")
+    assert load_bundle(run_copy / "model")[1]["score_on"] == "embedding"
+    ok("fit", str(run_copy), "--score-on", "refined", "--epochs", "2", "--hidden-dim", "16", "--head-dim", "8")
+    config = load_bundle(run_copy / "model")[1]
+    assert config["score_on"] == "refined" and config["gnn"]["name"] == "none"
