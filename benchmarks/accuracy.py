@@ -2,6 +2,9 @@
 
 Methods (each trained and scored from scratch per seed, on the same data):
 
+- ``default``: ``asdkit extract`` + ``asdkit fit`` with their default settings: log-mel
+  statistics (``logmel_stats``, nothing trained), no graph network, K-means per machine
+  type (16 centres + the target-domain clips) on the statistics.
 - ``sage_gat``: the paper's pipeline (MobileNetV2 + ArcFace over machine types ->
   kNN graph -> SAGE-GAT + MLP head with ArcFace -> per-machine K-means).
 - ``gnn_none``: the same backbone embeddings, the graph network replaced by the
@@ -52,7 +55,7 @@ import numpy as np
 from asdkit.pipeline import ExtractSettings, FitSettings, run_extract, run_fit, run_fuse, run_score
 from asdkit.utils import atomic_write_json
 
-METHODS = ("sage_gat", "gnn_none", "backbone_kmeans", "ae_baseline", "logmel_knn", "sage_gat_scadacos",
+METHODS = ("default", "sage_gat", "gnn_none", "backbone_kmeans", "ae_baseline", "logmel_knn", "sage_gat_scadacos",
            "sage_gat_transductive", "fusion", "fusion_ae")
 GRAPH_METHODS = ("sage_gat", "gnn_none", "sage_gat_scadacos")
 FUSIONS = {"fusion": ("sage_gat", "logmel_knn"), "fusion_ae": ("ae_baseline", "logmel_knn")}
@@ -216,6 +219,12 @@ def run_seed(data: Path, workdir: Path, seed: int, args: argparse.Namespace) -> 
         scores["logmel_knn"] = fit_and_score(floor, data, FitSettings(
             gnn="none", score_on="embedding", scorer="knn", scorer_options={"k": 1}, seed=seed),
             timings, "logmel_knn")
+    if "default" in args.methods:
+        default = seed_dir / "default"
+        if not (default / "embeddings.safetensors").exists():
+            timed("default extract", timings, run_extract, data, default, ExtractSettings(seed=seed),
+                  cache_dir=workdir / "cache")
+        scores["default"] = fit_and_score(default, data, FitSettings(seed=seed), timings, "default")
     for name, parts in FUSIONS.items():
         if name in args.methods and all(scores.get(p) is not None for p in parts):
             scores[name] = fuse_runs(seed_dir, name, parts)
