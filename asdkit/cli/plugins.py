@@ -15,7 +15,7 @@ from .app import out
 @click.option("--kind", type=click.Choice(KINDS), help="Only components of this kind.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def command(kind: str | None, as_json: bool) -> None:
-    """List backbones, graph layers, scorers and kNN backends.
+    """List backbones, graph layers, scorers, kNN backends and losses.
 
     Shows kind, name, distribution, version and status: ok, or broken with the
     reason (a plugin that fails to import never breaks the others).
