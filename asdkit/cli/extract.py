@@ -46,14 +46,17 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
             seconds: float | None, strict: bool, on_error: str, allow_skips: bool) -> None:
     """Train the backbone on the normal training clips and embed every clip.
 
-    Log-mel (native kernel) -> backbone (MobileNetV2 by default) trained with an
-    ArcFace classifier over machine types; the embeddings of all clips go to
-    RUN/embeddings.safetensors with their records in RUN/clips.csv.
+    Log-mel (native kernel) -> backbone -> embeddings of all clips in
+    RUN/embeddings.safetensors, their records in RUN/clips.csv. The default backbone,
+    log-mel statistics, trains nothing (the best measured default, README); learnt
+    backbones (mobilenetv2, dual_branch) train with a margin loss over machine types
+    or over classes made from the data (--objective).
 
     \b
     Example:
-      asdkit extract data/ -o run/ --epochs 20
-      asdkit extract data/ -o run/ --backbone-opt width_mult=0.5 --labels section
+      asdkit extract data/ -o run/
+      asdkit extract data/ -o run/ --backbone mobilenetv2 --backbone-opt width_mult=0.5 --epochs 30
+      asdkit extract data/ -o run/ --backbone dual_branch --objective featex --loss subcluster_adacos
     """
     from ..pipeline import ExtractSettings, run_extract
 

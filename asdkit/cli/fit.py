@@ -39,14 +39,17 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
             batch_size: int | None, score_on: str, normalize_scores: bool) -> None:
     """Fit the graph network and the per-machine scorers on an extracted RUN.
 
-    Builds a kNN graph over the training embeddings of all machine types, trains
-    the graph network (--gnn none|gcn|sage|gat|sage_gat, or a plugin) with an MLP
-    head and ArcFace loss, then fits one scorer per machine type and its decision
-    threshold. Writes the model bundle to RUN/model.
+    With --gnn (gcn|sage|gat|sage_gat, or a plugin): builds a kNN graph over the
+    training embeddings of all machine types and trains the graph network with an
+    MLP head and a margin loss (--loss). Then fits one scorer per machine type, and
+    its decision threshold from held-out training scores. The default, --gnn none,
+    scores the embeddings themselves. Writes the model bundle to RUN/model.
 
     \b
     Example:
+      asdkit fit run/
       asdkit fit run/ --gnn sage_gat --gnn-opt heads=4 -k 10
+      asdkit fit run/ --gnn sage_gat --loss subcluster_adacos --loss-opt n_subclusters=8
       asdkit fit run/ --gnn none --scorer knn --scorer-opt k=5
       asdkit fit ae_run/ --gnn none --scorer ae_baseline    # the DCASE autoencoder baseline
     """
