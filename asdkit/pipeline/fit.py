@@ -1,4 +1,4 @@
-"""``fit``: kNN graph over training embeddings -> graph network + ArcFace head ->
+"""``fit``: kNN graph over training embeddings -> graph network + head (margin loss) ->
 one scorer per machine type -> decision thresholds and score statistics from held-out
 (cross-fitted) training scores -> model bundle.
 
@@ -13,6 +13,7 @@ an ablation of the whole graph stage).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,11 +86,11 @@ def _fit_scorers(settings: FitSettings, refined: Tensor, train_clips: list[Clip]
     """One scorer per machine type on all its clips; thresholds and score statistics from
     cross-fitted (held-out) training scores (:mod:`.heldout`)."""
     fitted = _ScorerFit({}, {}, {}, torch.empty(len(train_clips), dtype=torch.float64))
+    make = functools.partial(registry.create, "scorer", settings.scorer, settings.scorer_options)
     for i, machine in enumerate(machines):
         rows = [j for j, c in enumerate(train_clips) if c.machine == machine]
         domain = torch.tensor([1 if train_clips[j].domain == "target" else 0 for j in rows])
         x = refined[torch.tensor(rows, device=refined.device)]
-        make = lambda: registry.create("scorer", settings.scorer, settings.scorer_options)  # noqa: E731
         scorer = make().fit(x, domain)
         fitted.tensors.update(with_prefix(f"scorer.{i}", scorer.state_dict()))
         scores = cross_fitted_scores(make, x, domain, settings.seed)
