@@ -32,11 +32,14 @@ from .options import component_option, parse_opts
 @click.option("--normalize-scores", is_flag=True,
               help="Write each score as a z-score of its machine/section's held-out normal training "
               "scores (one scale across sections and models; thresholds follow).")
+@click.option("--false-alarm-rate", type=float, default=Defaults.false_alarm_rate, show_default=True,
+              help="Share of normal clips the decision threshold may flag: the threshold is the "
+              "(1 - rate) quantile of a gamma fit to held-out normal training scores.")
 @pass_state
 def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...], scorer: str,
             scorer_opts: tuple[str, ...], knn: str, knn_opts: tuple[str, ...], k: int, epochs: int,
             lr: float, hidden_dim: int, head_dim: int, loss: str, loss_opts: tuple[str, ...], margin: float, scale: float,
-            batch_size: int | None, score_on: str, normalize_scores: bool) -> None:
+            batch_size: int | None, score_on: str, normalize_scores: bool, false_alarm_rate: float) -> None:
     """Fit the graph network and the per-machine scorers on an extracted RUN.
 
     With --gnn (gcn|sage|gat|sage_gat, or a plugin): builds a kNN graph over the
@@ -61,7 +64,7 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
         k=k, hidden_dim=hidden_dim, head_dim=head_dim, epochs=epochs, lr=lr, loss=loss,
         loss_options=parse_opts(loss_opts, "loss"), margin=margin,
         scale=scale, batch_size=batch_size, score_on=score_on, normalize_scores=normalize_scores,
-        seed=state.seed, device=state.device)
+        false_alarm_rate=false_alarm_rate, seed=state.seed, device=state.device)
     result = run_fit(run_dir, settings, state.progress)
     last = result.history[-1] if result.history else {}
     share = result.graph_stats.get("cross_type_share")

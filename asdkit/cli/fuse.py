@@ -14,8 +14,11 @@ from .app import err, out
               help="Folder for the fused official CSVs (and metrics.json when labels are known).")
 @click.option("--weight", "weights", type=float, multiple=True,
               help="Weight of each RUN, in order (repeat once per RUN; default: equal).")
+@click.option("--false-alarm-rate", type=float, default=0.1, show_default=True,
+              help="Share of normal clips the fused threshold may flag (gamma rule on fused held-out scores).")
 @click.option("--no-eval", is_flag=True, help="Write the CSVs only, even when labels are known.")
-def command(runs: tuple[Path, ...], out_dir: Path, weights: tuple[float, ...], no_eval: bool) -> None:
+def command(runs: tuple[Path, ...], out_dir: Path, weights: tuple[float, ...], false_alarm_rate: float,
+            no_eval: bool) -> None:
     """Fuse the scores of several RUNs (fitted, then scored on the same clips).
 
     Each RUN's score of a clip is z-normalised by that RUN's held-out scores of
@@ -30,7 +33,8 @@ def command(runs: tuple[Path, ...], out_dir: Path, weights: tuple[float, ...], n
     """
     from ..pipeline import run_fuse
 
-    result = run_fuse(list(runs), out_dir, weights=list(weights) or None, evaluate=not no_eval)
+    result = run_fuse(list(runs), out_dir, weights=list(weights) or None, false_alarm_rate=false_alarm_rate,
+                      evaluate=not no_eval)
     err.print(f"fused {len(runs)} run(s) over {len(result.thresholds)} machine/section(s); CSVs in {out_dir}")
     if result.evaluation is not None:
         from .evaluate import result_table, summary_lines

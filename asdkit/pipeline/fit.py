@@ -95,11 +95,12 @@ def _fit_scorers(settings: FitSettings, refined: Tensor, train_clips: list[Clip]
         fitted.tensors.update(with_prefix(f"scorer.{i}", scorer.state_dict()))
         scores = cross_fitted_scores(make, x, domain, settings.seed)
         fitted.heldout[torch.tensor(rows)] = torch.from_numpy(scores)
-        fitted.thresholds[machine] = gamma_threshold(scores)
+        percentile = 1.0 - settings.false_alarm_rate
+        fitted.thresholds[machine] = gamma_threshold(scores, percentile)
         fitted.stats[machine] = score_stats(scores)
         sections = np.array([train_clips[j].section for j in rows])
         for section in sorted(set(sections)):
-            fitted.thresholds[f"{machine}/{section}"] = gamma_threshold(scores[sections == section])
+            fitted.thresholds[f"{machine}/{section}"] = gamma_threshold(scores[sections == section], percentile)
             fitted.stats[f"{machine}/{section}"] = score_stats(scores[sections == section])
     return fitted
 

@@ -9,8 +9,8 @@ the clip's machine type and section (:mod:`.heldout`), which every fitted model 
     z_r(x) = \\frac{s_r(x) - \\mu_{r,m,n}}{\\sigma_{r,m,n}},\\qquad
     s(x) = \\frac{\\sum_r w_r z_r(x)}{\\sum_r w_r}
 
-The decision threshold of the ensemble is the gamma rule (:mod:`.threshold`) on the
-ensemble's own held-out training scores (the same fusion applied to each model's
+The decision threshold of the ensemble is the gamma rule (:mod:`.threshold`, the
+``1 - false_alarm_rate`` quantile) on the ensemble's own held-out training scores (the same fusion applied to each model's
 held-out score of every training clip), shifted to be positive for the gamma fit.
 Inputs: RUN folders that were fitted and scored on the same clips
 (``RUN/scores``); output: the official CSVs, ``thresholds.json`` and, when the
@@ -105,7 +105,7 @@ def _fuse(parts: list[np.ndarray], weights: np.ndarray) -> np.ndarray:
     return np.tensordot(weights / weights.sum(), np.stack(parts), axes=1)
 
 
-def _thresholds(members: Sequence[_Member], weights: np.ndarray) -> dict[str, float]:
+def _thresholds(members: Sequence[_Member], weights: np.ndarray, false_alarm_rate: float) -> dict[str, float]:
     """Gamma thresholds of the fused held-out scores, per machine and machine/section."""
     groups: dict[str, list[float]] = {}
     for clip in members[0].train:
@@ -118,12 +118,12 @@ def _thresholds(members: Sequence[_Member], weights: np.ndarray) -> dict[str, fl
     for key, values in groups.items():
         values_arr = np.asarray(values)
         low = float(values_arr.min())
-        out[key] = gamma_threshold(values_arr - low + 1e-6) + low - 1e-6
+        out[key] = gamma_threshold(values_arr - low + 1e-6, 1.0 - false_alarm_rate) + low - 1e-6
     return out
 
 
 def run_fuse(runs: Sequence[str | Path], out_dir: str | Path, *, weights: Sequence[float] | None = None,
-             evaluate: bool = True) -> FuseResult:
+             false_alarm_rate: float = 0.1, evaluate: bool = True) -> FuseResult:
     """Fuse the scores of ``runs`` (each fitted and scored on the same clips) into ``out_dir``."""
     from ..metrics import score_file_name, write_score_csv
 
@@ -133,11 +133,13 @@ def run_fuse(runs: Sequence[str | Path], out_dir: str | Path, *, weights: Sequen
     if w.shape != (len(runs),) or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
         raise InputError(f"--weight: one non-negative weight per RUN ({len(runs)}), not all zero; got "
                          f"{[float(v) for v in np.ravel(w)]}")
+    if not 0.0 < false_alarm_rate < 1.0:
+        raise InputError(f"--false-alarm-rate must be between 0 and 1 (exclusive), got {false_alarm_rate}")
     members = [_load_member(r) for r in runs]
     _check_same_clips(members)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    thresholds = _thresholds(members, w)
+    thresholds = _thresholds(members, w, false_alarm_rate)
     result = FuseResult(out, [], {})
     for (machine, section), first in sorted(members[0].test.items()):
         names = list(first)

@@ -79,6 +79,7 @@ class FitSettings:
     batch_size: int | None = None
     score_on: str = "auto"  # refined | embedding | auto (see asdkit.pipeline.fit.score_space)
     normalize_scores: bool = False  # scores as z-scores of each section's held-out training scores
+    false_alarm_rate: float = 0.1  # share of normal clips a threshold may flag (DCASE gamma rule: 0.1)
     seed: int = 0
     device: str = "auto"
 
@@ -89,6 +90,8 @@ class FitSettings:
             raise ConfigError(f"k must be >= 1, got {self.k}")
         if self.epochs < 1:
             raise ConfigError(f"graph network epochs must be >= 1, got {self.epochs}")
+        if not 0.0 < self.false_alarm_rate < 1.0:
+            raise ConfigError(f"--false-alarm-rate must be between 0 and 1 (exclusive), got {self.false_alarm_rate}")
 
     def graph_loss_options(self) -> dict[str, Any]:
         """Options of the graph head's loss: ``--margin``/``--scale`` apply to ArcFace only."""

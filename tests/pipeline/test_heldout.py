@@ -34,3 +34,28 @@ def test_a_clip_never_meets_itself():
 def test_stats_floor_the_spread():
     assert score_stats(np.array([2.0, 2.0]))["std"] > 0
     assert score_stats(np.array([1.0, 3.0])) == {"mean": 2.0, "std": 1.0}
+
+
+def test_false_alarm_rate_sets_the_gamma_quantile_of_heldout_scores(run_copy, tmp_path):
+    import json
+
+    from pipeline_helpers import invoke, ok
+
+    from asdkit.audio import read_clips_csv
+    from asdkit.bundle import load_bundle
+    from asdkit.pipeline.extract import is_training_clip
+    from asdkit.pipeline.threshold import gamma_threshold
+
+    machines = np.array([c.machine for c in read_clips_csv(run_copy / "clips.csv") if is_training_clip(c)])
+    found = {}
+    for rate in (0.1, 0.4):
+        ok("fit", str(run_copy), "--false-alarm-rate", str(rate))
+        tensors, config = load_bundle(run_copy / "model")
+        heldout = tensors["heldout.scores"].numpy()
+        for m in config["machines"]:
+            assert config["thresholds"][m] == gamma_threshold(heldout[machines == m], 1 - rate)
+        found[rate] = config["thresholds"]
+        assert json.loads((run_copy / "config.json").read_text())["fit"]["false_alarm_rate"] == rate
+    assert all(found[0.4][m] < found[0.1][m] for m in found[0.1])  # more false alarms allowed: lower
+    bad = invoke("fit", str(run_copy), "--false-alarm-rate", "1.5")
+    assert bad.exit_code == 1 and "--false-alarm-rate must be between 0 and 1" in bad.stderr
