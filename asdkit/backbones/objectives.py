@@ -41,7 +41,7 @@ from torch import Tensor, nn
 
 from ..errors import ConfigError
 from ..pipeline.settings import OBJECTIVES  # the one list of names (settings stay torch-free)
-from .augment import TRANSFORMS, apply_transforms
+from .augment import TRANSFORMS, apply_transforms, mixup
 
 FACTORS = {"arcface": 1, "augmentation": len(TRANSFORMS), "statex": 2, "featex": 2}
 
@@ -99,10 +99,8 @@ class ClassifierObjective:
         if self.mixup_alpha <= 0 or x.shape[0] < 2:
             return x, targets
         soft = F.one_hot(targets, self.n_targets).float()
-        lam = float(rng.beta(self.mixup_alpha, self.mixup_alpha))
-        lam = max(lam, 1.0 - lam)  # the first crop stays the dominant one
-        partner = torch.from_numpy(rng.permutation(x.shape[0])).to(x.device)
-        return lam * x + (1 - lam) * x[partner], lam * soft + (1 - lam) * soft[partner]
+        mixed, partner, lam = mixup(x, self.mixup_alpha, rng)
+        return mixed, lam * soft + (1 - lam) * soft[partner]
 
     def _embed(self, backbone: nn.Module, x: Tensor, targets: Tensor,
                rng: np.random.Generator) -> tuple[Tensor, Tensor]:
@@ -112,13 +110,13 @@ class ClassifierObjective:
         if branches is None:
             raise ConfigError("objective 'featex' needs a two-branch backbone (e.g. --backbone dual_branch)")
         first, second = branches
-        partner = _partners(x.shape[0], rng).to(x.device) if x.shape[0] > 1 else torch.zeros(1, dtype=torch.long)
+        n = x.shape[0]
+        partner = _partners(n, rng).to(x.device) if n > 1 else torch.zeros(1, dtype=torch.long, device=x.device)
         emb = torch.cat([torch.cat([first, second], 1), torch.cat([first, second[partner]], 1)])
-        soft = targets if targets.dim() == 2 else F.one_hot(targets, self.n_targets).float()
-        # Exchanged pairs: the first branch's class, shifted into the second half of the targets.
-        shifted = torch.roll(soft, self.n_classes, dims=1)
-        return emb, torch.cat([soft, shifted]) if targets.dim() == 2 else torch.cat(
-            [targets, targets + self.n_classes])
+        # Exchanged pairs keep the first branch's class, moved into the second half of the targets.
+        if targets.dim() == 1:
+            return emb, torch.cat([targets, targets + self.n_classes])
+        return emb, torch.cat([targets, torch.roll(targets, self.n_classes, dims=1)])
 
     def loss(self, backbone: nn.Module, x: Tensor, y: Tensor, rng: np.random.Generator) -> tuple[Tensor, Tensor, int]:
         """(loss, correctly classified crops, crops classified) of one batch."""

@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .base import (MarginLoss, adaptive_scale, initial_adaptive_scale, soft_cross_entropy, soft_targets,
-                   target_cosine, unit_rows)
+                   target_angle, unit_rows)
 
 
 class AdaCosLoss(MarginLoss):
@@ -52,5 +52,5 @@ class AdaCosLoss(MarginLoss):
         cosine = self.logits(embeddings)
         weights = soft_targets(target, self.n_classes).to(cosine.dtype)
         if self.training and self.dynamic:
-            self.scale.fill_(adaptive_scale(float(self.scale), cosine.detach(), weights, target_cosine(cosine, weights)))
+            self.scale.fill_(adaptive_scale(float(self.scale), cosine.detach(), weights, target_angle(cosine, weights)))
         return soft_cross_entropy(F.log_softmax(self.scale * cosine, dim=1), weights)

@@ -26,7 +26,7 @@ from torch import Tensor
 from ..api import MarginLoss
 
 __all__ = ["MarginLoss", "adaptive_scale", "initial_adaptive_scale", "soft_cross_entropy", "soft_targets",
-           "target_cosine", "unit_rows"]
+           "target_angle", "unit_rows"]
 
 
 def soft_targets(target: Tensor, n_classes: int) -> Tensor:
@@ -48,7 +48,7 @@ def initial_adaptive_scale(n_centres: int) -> float:
     return max(math.sqrt(2.0) * math.log(max(n_centres - 1, 1)), 0.5)
 
 
-def adaptive_scale(scale: float, cosines: Tensor, target_weights: Tensor, target_cosine: Tensor) -> float:
+def adaptive_scale(scale: float, cosines: Tensor, target_weights: Tensor, target_theta: Tensor) -> float:
     """AdaCos' dynamic scale (Zhang et al. 2019, eq. 14) from one batch, no gradient.
 
     .. math::
@@ -56,24 +56,23 @@ def adaptive_scale(scale: float, cosines: Tensor, target_weights: Tensor, target
         B_{avg} = \\frac{1}{B}\\sum_i \\sum_{j} (1 - w_{ij}) e^{s \\cos\\theta_{ij}}
 
     ``cosines`` ``(B, K)`` against every centre, ``target_weights`` ``(B, K)`` the share of
-    each centre in the target (0 for the others), ``target_cosine`` ``(B,)`` the cosine to
-    the target. Computed in float64 with the largest logit factored out (no overflow).
+    each centre in the target (0 for the others), ``target_theta`` ``(B,)`` the angle to
+    the target (:func:`target_angle`). Computed in float64 with the largest logit factored out (no overflow).
     """
     with torch.no_grad():
         logits = scale * cosines.double()
         top = logits.max()
         others = ((1.0 - target_weights.double()) * torch.exp(logits - top)).sum(dim=1).mean()
-        theta = torch.acos(target_cosine.double().clamp(-1 + 1e-7, 1 - 1e-7))
-        theta_med = torch.minimum(theta.median(), torch.tensor(math.pi / 4, dtype=torch.float64))
+        theta_med = torch.minimum(target_theta.double().median(), torch.tensor(math.pi / 4, dtype=torch.float64))
         log_b = top + torch.log(others.clamp_min(1e-300))
         new = float(log_b / torch.cos(theta_med))
     return new if math.isfinite(new) and new > 1e-3 else scale
 
 
-def target_cosine(cosines: Tensor, weights: Tensor) -> Tensor:
-    """``(B,)`` cosine of the (weighted, for soft targets) angle to the target class."""
+def target_angle(cosines: Tensor, weights: Tensor) -> Tensor:
+    """``(B,)`` angle to the target class (weighted over the classes of soft targets)."""
     theta = torch.acos(cosines.detach().clamp(-1 + 1e-7, 1 - 1e-7))
-    return torch.cos((weights * theta).sum(dim=1))
+    return (weights * theta).sum(dim=1)
 
 
 def unit_rows(weight: Tensor) -> Tensor:

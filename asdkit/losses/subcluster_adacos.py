@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .base import (MarginLoss, adaptive_scale, initial_adaptive_scale, soft_cross_entropy, soft_targets,
-                   target_cosine, unit_rows)
+                   target_angle, unit_rows)
 
 
 class SubclusterAdaCosLoss(MarginLoss):
@@ -61,7 +61,7 @@ class SubclusterAdaCosLoss(MarginLoss):
         cos = self.centre_cosines(embeddings)
         weights = soft_targets(target, self.n_classes).to(cos.dtype)
         if self.training and self.dynamic:
-            nearest = target_cosine(cos.max(dim=2).values, weights)
+            nearest = target_angle(cos.max(dim=2).values, weights)
             centre_weights = weights.repeat_interleave(self.n_subclusters, dim=1)
             self.scale.fill_(adaptive_scale(float(self.scale), cos.detach().flatten(1), centre_weights, nearest))
         log_p_centres = F.log_softmax(self.scale * cos.flatten(1), dim=1).view_as(cos)
