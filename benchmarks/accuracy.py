@@ -113,17 +113,27 @@ def pooled_score(scores_dir: Path, scores: dict[str, float]) -> float:
     return harmonic_mean(values)
 
 
-def fit_and_score(run: Path, data: Path, fit: FitSettings, timings: dict[str, float], tag: str) -> float | None:
-    """Official DCASE 2024 score of ``run``; the pooled score when that is undefined."""
-    done, pooled = run / "metrics.json", run / "pooled_score.json"
+def cached_score(folder: Path, produce) -> float:
+    """Official DCASE 2024 score kept in ``folder``; the pooled score where the official
+    one is undefined. ``produce()`` makes it once: it writes ``folder/metrics.json`` when
+    it can and returns ``(evaluation, scores folder, {clip path: score})``."""
+    done, pooled = folder / "metrics.json", folder / "pooled_score.json"
     if not done.exists() and not pooled.exists():
-        timed(f"{tag} fit", timings, run_fit, run, fit)
-        result = timed(f"{tag} score", timings, run_score, [data], run, run / "scores", metrics_path=done)
-        if result.evaluation is None:  # e.g. a section without normal test clips
-            atomic_write_json(pooled, {"pooled_score": pooled_score(run / "scores", result.scores)})
+        evaluation, scores_dir, scores = produce()
+        if evaluation is None:  # e.g. a section without normal test clips
+            atomic_write_json(pooled, {"pooled_score": pooled_score(scores_dir, scores)})
     if done.exists():
         return json.loads(done.read_text())["summary"]["official_score"]
     return json.loads(pooled.read_text())["pooled_score"]
+
+
+def fit_and_score(run: Path, data: Path, fit: FitSettings, timings: dict[str, float], tag: str) -> float:
+    def produce():
+        timed(f"{tag} fit", timings, run_fit, run, fit)
+        result = timed(f"{tag} score", timings, run_score, [data], run, run / "scores",
+                       metrics_path=run / "metrics.json")
+        return result.evaluation, run / "scores", result.scores
+    return cached_score(run, produce)
 
 
 def collapse_diagnostics(run: Path, scores: dict[str, float]) -> dict[str, float]:
@@ -152,32 +162,24 @@ def collapse_diagnostics(run: Path, scores: dict[str, float]) -> dict[str, float
 def score_transductive(seed_dir: Path, data: Path, timings: dict[str, float]) -> float:
     """Official (or pooled) score of the fitted ``sage_gat`` model, scored transductively."""
     out = seed_dir / "sage_gat_transductive"
-    done, pooled = out / "metrics.json", out / "pooled_score.json"
-    if not done.exists() and not pooled.exists():
+
+    def produce():
         result = timed("sage_gat_transductive score", timings, run_score, [data], seed_dir / "sage_gat",
-                       out / "scores", transductive=True, metrics_path=done)
-        if result.evaluation is None:
-            atomic_write_json(pooled, {"pooled_score": pooled_score(out / "scores", result.scores)})
-    if done.exists():
-        return json.loads(done.read_text())["summary"]["official_score"]
-    return json.loads(pooled.read_text())["pooled_score"]
+                       out / "scores", transductive=True, metrics_path=out / "metrics.json")
+        return result.evaluation, out / "scores", result.scores
+    return cached_score(out, produce)
 
 
-def fuse_runs(seed_dir: Path, name: str, parts: tuple[str, ...]) -> float | None:
+def fuse_runs(seed_dir: Path, name: str, parts: tuple[str, ...]) -> float:
     out = seed_dir / name
-    done, pooled = out / "metrics.json", out / "pooled_score.json"
-    if not done.exists() and not pooled.exists():
-        result = run_fuse([seed_dir / p for p in parts], out)
-        if result.evaluation is None:  # official score undefined: the pooled figure, as for the members
-            from asdkit.audio import read_clips_csv
 
-            by_key = {(c.machine, c.section, c.path.name): str(c.path)
-                      for c in read_clips_csv(out / "scored_clips.csv")}
-            atomic_write_json(pooled, {"pooled_score": pooled_score(
-                out, {by_key[k]: v for k, v in result.scores.items()})})
-    if done.exists():
-        return json.loads(done.read_text())["summary"]["official_score"]
-    return json.loads(pooled.read_text())["pooled_score"]
+    def produce():
+        from asdkit.audio import read_clips_csv
+
+        result = run_fuse([seed_dir / p for p in parts], out)
+        path_of = {(c.machine, c.section, c.path.name): str(c.path) for c in read_clips_csv(out / "scored_clips.csv")}
+        return result.evaluation, out, {path_of[k]: v for k, v in result.scores.items()}
+    return cached_score(out, produce)
 
 
 def run_seed(data: Path, workdir: Path, seed: int, args: argparse.Namespace) -> tuple[dict, dict]:

@@ -28,10 +28,10 @@ import numpy as np
 from ..audio import read_clips_csv
 from ..bundle import load_bundle
 from ..errors import InputError
-from ..utils import atomic_write_json
 from .extract import is_training_clip
 from .runfolder import RunFolder
-from .score import SCORED_CLIPS
+from .score import SCORED_CLIPS, evaluate_scored, write_section_csvs
+from .heldout import zscore
 from .threshold import gamma_threshold
 
 
@@ -50,10 +50,7 @@ class _Member:
         return value if self.normalized else self.z(machine, section, value)
 
     def z(self, machine: str, section: str, value: np.ndarray) -> np.ndarray:
-        stat = self.stats.get(f"{machine}/{section}") or self.stats.get(machine)
-        if stat is None:
-            raise InputError(f"{self.root}: no held-out score statistics for machine '{machine}'")
-        return (value - stat["mean"]) / stat["std"]
+        return zscore(self.stats, machine, section, value, str(self.root))
 
 
 @dataclass
@@ -125,8 +122,6 @@ def _thresholds(members: Sequence[_Member], weights: np.ndarray, false_alarm_rat
 def run_fuse(runs: Sequence[str | Path], out_dir: str | Path, *, weights: Sequence[float] | None = None,
              false_alarm_rate: float = 0.1, evaluate: bool = True) -> FuseResult:
     """Fuse the scores of ``runs`` (each fitted and scored on the same clips) into ``out_dir``."""
-    from ..metrics import score_file_name, write_score_csv
-
     if len(runs) < 2:
         raise InputError("fuse needs at least two RUN folders")
     w = np.ones(len(runs)) if weights is None else np.asarray(weights, dtype=np.float64)
@@ -140,29 +135,21 @@ def run_fuse(runs: Sequence[str | Path], out_dir: str | Path, *, weights: Sequen
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     thresholds = _thresholds(members, w, false_alarm_rate)
-    result = FuseResult(out, [], {})
-    for (machine, section), first in sorted(members[0].test.items()):
+    groups = {}
+    for (machine, section), first in members[0].test.items():
         names = list(first)
         fused = _fuse([m.test_z(machine, section, np.array([m.test[(machine, section)][n] for n in names]))
                        for m in members], w)
-        threshold = thresholds.get(f"{machine}/{section}", thresholds.get(machine, float("inf")))
-        result.thresholds[f"{machine}/{section}"] = threshold
-        score_path = out / score_file_name(machine, section, "anomaly_score")
-        decision_path = out / score_file_name(machine, section, "decision_result")
-        write_score_csv(score_path, names, fused)
-        write_score_csv(decision_path, names, [int(v > threshold) for v in fused])
-        result.files += [score_path, decision_path]
-        result.scores.update({(machine, section, n): float(v) for n, v in zip(names, fused)})
-    atomic_write_json(out / "thresholds.json", result.thresholds)
+        groups[(machine, section)] = [(n, float(v)) for n, v in zip(names, fused)]
+
+    def threshold_of(machine: str, section: str) -> float:
+        return thresholds.get(f"{machine}/{section}", thresholds.get(machine, float("inf")))
+
+    result = FuseResult(out, write_section_csvs(groups, threshold_of, out),
+                        {f"{m}/{s}": threshold_of(m, s) for m, s in groups})
+    result.scores = {(m, s, n): v for (m, s), rows in groups.items() for n, v in rows}
     table = members[0].root / "scores" / SCORED_CLIPS
     if evaluate and table.exists():
-        from ..metrics import evaluate_scores_dir, write_metrics_json
-
         shutil.copyfile(table, out / SCORED_CLIPS)
-        try:
-            result.evaluation = evaluate_scores_dir(out, clips=out / SCORED_CLIPS)
-        except InputError:  # e.g. a section without normal clips: the scores stand without metrics
-            result.evaluation = None
-        else:
-            write_metrics_json(result.evaluation, out / "metrics.json")
+        result.evaluation = evaluate_scored(out, out / "metrics.json")
     return result

@@ -23,6 +23,7 @@ import torch
 from torch import Tensor
 
 from ..api import Scorer
+from ..errors import ModelError
 
 FOLDS = 5
 
@@ -48,6 +49,20 @@ def cross_fitted_scores(make_scorer: Callable[[], Scorer], x: Tensor, domain: Te
         scorer = make_scorer().fit(x[~held], domain[~held.to(domain.device)])
         scores[held.cpu().numpy()] = scorer.score(x[held]).detach().cpu().double().numpy()
     return scores
+
+
+def section_stats(stats: dict[str, dict[str, float]], machine: str, section: str, where: str) -> dict[str, float]:
+    """The held-out statistics of a machine's section (or of the machine as a whole)."""
+    found = stats.get(f"{machine}/{section}") or stats.get(machine)
+    if found is None:
+        raise ModelError(f"{where}: no held-out score statistics for machine '{machine}'; fit it again")
+    return found
+
+
+def zscore(stats: dict[str, dict[str, float]], machine: str, section: str, value, where: str):
+    """``(value - mean) / std`` with the held-out statistics of the clip's machine/section."""
+    stat = section_stats(stats, machine, section, where)
+    return (value - stat["mean"]) / stat["std"]
 
 
 def score_stats(scores: np.ndarray) -> dict[str, float]:

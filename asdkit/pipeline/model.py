@@ -21,6 +21,7 @@ from ..audio import AudioPolicy
 from ..bundle import load_bundle, split_prefix
 from ..errors import InputError, ModelError
 from ..features import LogMelParams
+from .heldout import zscore
 
 
 def _load_state(module: torch.nn.Module, state: dict[str, Tensor], what: str) -> torch.nn.Module:
@@ -139,14 +140,6 @@ class AsdModel:
             scores[rows] = self.scorers[machine].score(picked).detach().cpu().double().numpy()
         return scores
 
-    def _stats(self, machine: str, section: str) -> dict[str, float]:
-        stats = self.config.get("heldout_score_stats") or {}
-        found = stats.get(f"{machine}/{section}") or stats.get(machine)
-        if found is None:
-            raise ModelError(f"model has no held-out score statistics for {machine}; fit it again "
-                             "to normalise scores")
-        return found
-
     @property
     def normalizes_scores(self) -> bool:
         """Whether scores are given as z-scores of the section's held-out training scores."""
@@ -157,16 +150,12 @@ class AsdModel:
         training scores, when the model was fitted with ``normalize_scores``; else as is."""
         if not self.normalizes_scores:
             return scores
-        out = np.asarray(scores, dtype=np.float64).copy()
-        for i, (machine, section) in enumerate(zip(machines, sections)):
-            stat = self._stats(machine, section)
-            out[i] = (out[i] - stat["mean"]) / stat["std"]
-        return out
+        stats = self.config.get("heldout_score_stats") or {}
+        return np.array([zscore(stats, m, s, float(v), "model") for v, m, s in zip(scores, machines, sections)])
 
     def threshold(self, machine: str, section: str) -> float:
         """Decision threshold, on the same scale as the scores :meth:`normalize` gives."""
         raw = self.thresholds.get(f"{machine}/{section}", self.thresholds[machine])
         if not self.normalizes_scores:
             return raw
-        stat = self._stats(machine, section)
-        return (raw - stat["mean"]) / stat["std"]
+        return zscore(self.config.get("heldout_score_stats") or {}, machine, section, raw, "model")

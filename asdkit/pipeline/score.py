@@ -11,7 +11,7 @@ import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from ..audio import Clip, LoadSummary, scan_dataset, write_clips_csv
 from ..audio.naming import parse_anonymised, parse_dcase2020, parse_dcase2021, parse_generic
@@ -102,17 +102,25 @@ def score_clips(model: AsdModel, clips: Sequence[Clip], *, transductive: bool = 
 
 def write_official_csvs(model: AsdModel, clips: Sequence[Clip], scores: Sequence[float], out_dir: Path) -> list[Path]:
     """``anomaly_score_*`` and ``decision_result_*`` per machine and section."""
-    from ..metrics import score_file_name, write_score_csv
-
     groups: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
     for clip, score in zip(clips, scores):
         groups[(clip.machine, clip.section)].append((clip.path.name, score))
+    return write_section_csvs(groups, model.threshold, out_dir)
+
+
+def write_section_csvs(groups: dict[tuple[str, str], list[tuple[str, float]]],
+                       threshold_of: Callable[[str, str], float], out_dir: Path) -> list[Path]:
+    """For each (machine, section) -> ``[(file name, score)]``: the score and decision CSVs
+    (decision 1 when the score is above ``threshold_of(machine, section)``) and
+    ``thresholds.json``."""
+    from ..metrics import score_file_name, write_score_csv
+
     written = []
     thresholds = {}
     for (machine, section), rows in sorted(groups.items()):
         names = [n for n, _ in rows]
         values = [s for _, s in rows]
-        threshold = model.threshold(machine, section)
+        threshold = threshold_of(machine, section)
         thresholds[f"{machine}/{section}"] = threshold
         score_path = out_dir / score_file_name(machine, section, "anomaly_score")
         decision_path = out_dir / score_file_name(machine, section, "decision_result")
@@ -138,14 +146,20 @@ def run_score(inputs: Sequence[str | Path], model_path: str | Path, out_dir: str
     files = write_official_csvs(model, done, scores, out)
     result = ScoreResult(out, len(done), files, summary, scores={str(c.path): s for c, s in zip(done, scores)})
     if evaluate and done and all(c.label != "unknown" for c in done):
-        from ..metrics import evaluate_scores_dir, write_metrics_json
-
-        table = out / SCORED_CLIPS
-        write_clips_csv(table, [dataclasses.replace(c, split="test") for c in done])
-        try:
-            result.evaluation = evaluate_scores_dir(out, clips=table)
-        except InputError as exc:  # e.g. a section without normal clips: no AUC, but scores stand
-            progress.warn(f"metrics not computed: {exc}")
-        else:
-            write_metrics_json(result.evaluation, metrics_path or out / "metrics.json")
+        write_clips_csv(out / SCORED_CLIPS, [dataclasses.replace(c, split="test") for c in done])
+        result.evaluation = evaluate_scored(out, Path(metrics_path or out / "metrics.json"), progress)
     return result
+
+
+def evaluate_scored(out: Path, metrics_path: Path, progress: Progress | None = None) -> Any:
+    """Metrics of the CSVs in ``out`` against ``out/scored_clips.csv``, written to
+    ``metrics_path``; ``None`` (with a warning) where they are undefined."""
+    from ..metrics import evaluate_scores_dir, write_metrics_json
+
+    try:
+        evaluation = evaluate_scores_dir(out, clips=out / SCORED_CLIPS)
+    except InputError as exc:  # e.g. a section without normal clips: no AUC, but scores stand
+        ensure(progress).warn(f"metrics not computed: {exc}")
+        return None
+    write_metrics_json(evaluation, metrics_path)
+    return evaluation
