@@ -11,28 +11,38 @@ from rich.table import Table
 
 from ..metrics import Comparison, EvaluationResult, compare_runs, evaluate_run
 from ..utils import atomic_write_text
-from .app import out
+from .app import err, out
 
 _DOMAINS = ("source", "target")
+#: what the single-run table shows for a figure the data leave undefined
+UNDEFINED = "n/a"
 
 
 def _fmt(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+    return UNDEFINED if value is None else f"{value:.{digits}f}"
 
 
 def _with_ci(value: float | None, interval) -> str:
     if value is None:
-        return "-"
+        return f"[yellow]{UNDEFINED}[/]"
     if interval is None or interval.low != interval.low:  # NaN interval: too few clips
         return _fmt(value)
     return f"{value:.4f} [dim]({interval.low:.3f}-{interval.high:.3f})[/]"
 
 
+def _prf_cells(values: list[float | None]) -> list[str]:
+    return [f"[yellow]{UNDEFINED}[/]" if v is None else _fmt(v, 3) for v in values]
+
+
 def result_table(result: EvaluationResult, title: str) -> Table:
     """Machines/sections as rows, AUC/pAUC (with 95 % CI) and P/R/F1 as columns."""
-    has_decisions = any(m.precision_source is not None for m in result.sections)
-    table = Table(title=title, caption=f"(low-high): jackknife {result.confidence:.0%} CI; pAUC max FPR "
-                                       f"{result.max_fpr}; ground truth: {result.ground_truth}")
+    has_decisions = result.has_decisions
+    caption = (f"(low-high): jackknife {result.confidence:.0%} CI; pAUC max FPR {result.max_fpr}; "
+               f"ground truth: {result.ground_truth}")
+    if not result.complete:
+        caption += (f"\n{UNDEFINED}: undefined, the section lacks the clips it needs; "
+                    "harmonic means and scores over the defined values only")
+    table = Table(title=title, caption=caption)
     for column in ("machine", "section", "AUC (source)", "AUC (target)", "pAUC"):
         table.add_column(column, justify="left" if column in ("machine", "section") else "right")
     if has_decisions:
@@ -42,8 +52,8 @@ def result_table(result: EvaluationResult, title: str) -> Table:
         row = [m.machine, m.section, _with_ci(m.auc_source, m.ci.get("auc_source")),
                _with_ci(m.auc_target, m.ci.get("auc_target")), _with_ci(m.pauc, m.ci.get("pauc"))]
         if has_decisions:
-            row += [_fmt(getattr(m, f"{metric}_{domain}"), 3)
-                    for domain in _DOMAINS for metric in ("precision", "recall", "f1")]
+            row += _prf_cells([getattr(m, f"{metric}_{domain}")
+                               for domain in _DOMAINS for metric in ("precision", "recall", "f1")])
         table.add_row(*row)
     s = result.summary
     footer = ["[bold]harmonic mean[/]", "", _fmt(s.get("hmean_auc_source")), _fmt(s.get("hmean_auc_target")),
@@ -56,22 +66,45 @@ def result_table(result: EvaluationResult, title: str) -> Table:
     return table
 
 
+def _partial(entry: dict) -> bool:
+    return entry.get("score") is not None and not entry.get("complete", True)
+
+
 def summary_lines(result: EvaluationResult) -> list[str]:
-    """The official score with its interval, then every year's score."""
+    """The official score with its interval, then every year's score (* = partial)."""
     s = result.summary
+    modern = result.years.get("2024", {})
     lines = []
     if s.get("official_score") is None:
         lines.append(f"[bold]official score (DCASE 2024)[/]: undefined - {s.get('note', '')}")
     else:
         interval = s.get("official_score_ci")
         ci = f" (95% CI {interval.low:.4f}-{interval.high:.4f})" if interval and interval.low == interval.low else ""
-        lines.append(f"[bold]official score (DCASE 2024)[/]: [bold green]{s['official_score']:.4f}[/]{ci}")
-        lines.append(f"source score (AUC src + pAUC) {s['source_score']:.4f}   "
-                     f"target score (AUC tgt + pAUC) {s['target_score']:.4f}   "
-                     f"arithmetic mean of AUCs {s['arithmetic_mean']:.4f}")
-    years = "   ".join(f"{year}: {_fmt(entry.get('score'))}" for year, entry in result.years.items())
-    lines.append(f"[dim]per-year definitions: {years}[/]")
+        partial = (f"  [yellow]partial: over {modern['used']} of {modern['expected']} values, the undefined "
+                   "left out; not the task's official figure[/]" if _partial(modern) else "")
+        lines.append(f"[bold]official score (DCASE 2024)[/]: [bold green]{s['official_score']:.4f}[/]{ci}{partial}")
+        lines.append(f"source score (AUC src + pAUC) {_fmt(s.get('source_score'))}   "
+                     f"target score (AUC tgt + pAUC) {_fmt(s.get('target_score'))}   "
+                     f"arithmetic mean of AUCs {_fmt(s.get('arithmetic_mean'))}")
+    years = "   ".join(f"{year}: {'undefined' if entry.get('score') is None else _fmt(entry['score'])}"
+                       f"{'*' if _partial(entry) else ''}" for year, entry in result.years.items())
+    starred = "  (* over the defined values only)" if any(_partial(e) for e in result.years.values()) else ""
+    lines.append(f"[dim]per-year definitions: {years}{starred}[/]")
     return lines
+
+
+def warning_lines(result: EvaluationResult, prefix: str = "") -> list[str]:
+    """``warning: ...`` lines for stderr: what the data leave undefined (empty when complete)."""
+    return [f"[yellow]warning:[/] {prefix}{line}" for line in result.warnings]
+
+
+def print_evaluation(result: EvaluationResult, title: str) -> None:
+    """The table and summary on stdout, what was left out as warnings on stderr."""
+    out.print(result_table(result, title))
+    for line in summary_lines(result):
+        out.print(line)
+    for line in warning_lines(result):
+        err.print(line)
 
 
 def _cell(stat: dict, is_first: bool) -> str:
@@ -150,6 +183,10 @@ def command(runs: tuple[Path, ...], ground_truth: Path | None, as_json: bool, as
     side by side with the difference to the first; runs whose config.json differ only
     in the seed are grouped as mean ± std.
 
+    A figure the clips do not allow (e.g. AUC of a section without normal clips) is
+    shown as n/a and left out of the harmonic means and scores, with a warning on
+    stderr saying what was left out; the exit status is still 0.
+
     \b
     Example:
       asdkit evaluate run/
@@ -167,11 +204,16 @@ def command(runs: tuple[Path, ...], ground_truth: Path | None, as_json: bool, as
         elif as_csv:
             _emit(_csv_text(entry.result.rows()), output)
         else:
-            out.print(result_table(entry.result, f"asdkit evaluate: {entry.name}"))
-            for line in summary_lines(entry.result):
-                out.print(line)
+            print_evaluation(entry.result, f"asdkit evaluate: {entry.name}")
+            return
+        for line in warning_lines(entry.result):
+            err.print(line)
         return
     comparison = compare_runs(list(runs), ground_truth)
+    for group in comparison.groups:
+        for run in group.runs:
+            for line in warning_lines(run.result, f"{run.name}: "):
+                err.print(line)
     if as_json:
         _emit(json.dumps(comparison.to_dict(), indent=2) + "\n", output)
     elif as_csv:

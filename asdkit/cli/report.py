@@ -25,11 +25,12 @@ def command(run: Path, output: Path | None, embedding_method: str) -> None:
     Example:
       asdkit report run/ -o report.html
     """
-    from ..report import load_run, render_report
+    from ..report import load_run, render_report_and_notes
 
     artifacts = load_run(run)
     target = output or run / "report.html"
-    atomic_write_text(target, render_report(artifacts, embedding_method))
-    for line in artifacts.missing:
+    html, missing = render_report_and_notes(artifacts, embedding_method)
+    atomic_write_text(target, html)
+    for line in missing:
         err.print(f"[yellow]not in run:[/] {line}")
     out.print(str(target))

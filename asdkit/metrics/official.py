@@ -45,6 +45,13 @@ per machine type, averaged over types (a statistic of the whole field of submiss
 not of one system; recalled from the task page, not verified), so no single official
 number exists for one system. ``score`` here is the arithmetic mean of all per-type
 AUC and pAUC averages, an asdkit summary, clearly not the official ranking.
+
+**Partial data** (e.g. a section without normal clips, a set without target clips):
+each score is taken over the values the data define, by the same formula, and its entry
+says so: ``used`` of ``expected`` values, ``complete`` (False when any was left out),
+``left_out`` (which, e.g. ``"fan/00 AUC (target)"``) and a ``note``. Such a score is not
+the task's official figure; on fully labelled data ``complete`` is True and the value is
+exactly the definition above. A score none of whose values is defined is None.
 """
 from __future__ import annotations
 
@@ -53,70 +60,97 @@ from collections import defaultdict
 import numpy as np
 
 from .auc import MAX_FPR, harmonic_mean, partial_auc, roc_auc
-from .section_metrics import SectionMetrics
+from .section_metrics import CI_METRICS, SectionMetrics
 from .sections import SectionData
+from .undefined import LABELS
 
 YEARS = ("2020", "2021", "2022", "2023", "2024")
 
 
-def _missing(metrics: list[SectionMetrics], name: str) -> list[str]:
-    return [f"{m.machine}/{m.section}" for m in metrics if getattr(m, name) is None]
+def _hmean_or_none(values: list[float]) -> float | None:
+    return harmonic_mean(values) if values else None
+
+
+def _coverage(used: int, expected: int, left_out: list[str]) -> dict:
+    """The partial-data bookkeeping of one year's entry (see the module doc)."""
+    entry: dict = {"used": used, "expected": expected, "complete": not left_out, "left_out": left_out}
+    if left_out and used:
+        entry["note"] = f"partial: over {used} of {expected} values ({len(left_out)} undefined left out)"
+    return entry
+
+
+def _defined(metrics: list[SectionMetrics], name: str) -> list[float]:
+    return [getattr(m, name) for m in metrics if getattr(m, name) is not None]
 
 
 def domain_generalisation_score(metrics: list[SectionMetrics]) -> dict:
-    """2022-2024: the official score and the evaluator's summary columns."""
-    lacking = _missing(metrics, "auc_target") + _missing(metrics, "auc_source") + _missing(metrics, "pauc")
-    if lacking:
-        return {"score": None, "note": f"undefined: AUC (source/target) or pAUC missing for {lacking[0]} "
-                                       "(needs normal clips of both domains and anomalous clips)"}
-    auc_source = [m.auc_source for m in metrics]
-    auc_target = [m.auc_target for m in metrics]
-    paucs = [m.pauc for m in metrics]
-    return {
+    """2022-2024: the official score and the evaluator's summary columns, over defined values."""
+    left_out = [f"{m.machine}/{m.section} {LABELS[name]}" for m in metrics for name in CI_METRICS
+                if getattr(m, name) is None]
+    auc_source, auc_target, paucs = (_defined(metrics, name) for name in CI_METRICS)
+    used = len(auc_source) + len(auc_target) + len(paucs)
+    entry = _coverage(used, len(CI_METRICS) * len(metrics), left_out)
+    if not used:
+        entry.update(score=None, note="no section has normal and anomalous clips, so no AUC or pAUC")
+        return entry
+    aucs = auc_source + auc_target
+    entry.update({
         "score": harmonic_mean(auc_source + auc_target + paucs),
-        "hmean_auc_source": harmonic_mean(auc_source),
-        "hmean_auc_target": harmonic_mean(auc_target),
-        "hmean_pauc": harmonic_mean(paucs),
-        "arithmetic_mean": float(np.mean(auc_source + auc_target)),
-        "source_score": harmonic_mean(auc_source + paucs),
-        "target_score": harmonic_mean(auc_target + paucs),
-    }
+        "hmean_auc_source": _hmean_or_none(auc_source),
+        "hmean_auc_target": _hmean_or_none(auc_target),
+        "hmean_pauc": _hmean_or_none(paucs),
+        "arithmetic_mean": float(np.mean(aucs)) if aucs else None,
+        "source_score": harmonic_mean(auc_source + paucs) if auc_source else None,
+        "target_score": harmonic_mean(auc_target + paucs) if auc_target else None,
+    })
+    return entry
 
 
 def dcase2021_score(sections: list[SectionData], max_fpr: float = MAX_FPR) -> dict:
-    """2021: AUC and pAUC within each (section, domain); hmean of them all."""
-    aucs, paucs = [], []
+    """2021: AUC and pAUC within each (section, domain) that has both classes; hmean of them all."""
+    aucs, paucs, left_out = [], [], []
     for data in sections:
-        for target in (False, True):
+        for domain, target in (("source", False), ("target", True)):
             mask = data.domain_mask(target)
             labels = data.labels[mask]
             if not labels.any() or labels.all():
-                return {"score": None, "note": f"undefined: {data.machine}/{data.section} "
-                                               f"{'target' if target else 'source'} domain lacks "
-                                               "normal or anomalous clips"}
+                left_out.append(f"{data.machine}/{data.section} {domain} AUC and pAUC")
+                continue
             aucs.append(roc_auc(labels, data.scores[mask]))
             paucs.append(partial_auc(labels, data.scores[mask], max_fpr))
-    return {"score": harmonic_mean(aucs + paucs), "hmean_auc": harmonic_mean(aucs),
-            "hmean_pauc": harmonic_mean(paucs)}
+    entry = _coverage(len(aucs) + len(paucs), 4 * len(sections), left_out)
+    if not aucs:
+        entry.update(score=None, note="no (section, domain) has normal and anomalous clips")
+        return entry
+    entry.update(score=harmonic_mean(aucs + paucs), hmean_auc=harmonic_mean(aucs), hmean_pauc=harmonic_mean(paucs))
+    return entry
 
 
 def dcase2020_score(metrics: list[SectionMetrics]) -> dict:
     """2020: per machine type, arithmetic means over IDs of AUC and pAUC over all clips."""
     per_machine: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    left_out = []
     for m in metrics:
         if m.auc_all is None or m.pauc is None:
-            return {"score": None, "note": f"undefined: {m.machine}/{m.section} lacks normal or anomalous clips"}
+            left_out.append(f"{m.machine}/{m.section} AUC (all) and pAUC")
+            continue
         per_machine[m.machine].append((m.auc_all, m.pauc))
+    entry = _coverage(2 * sum(len(v) for v in per_machine.values()), 2 * len(metrics), left_out)
+    if not per_machine:
+        entry.update(score=None, note="no section has normal and anomalous clips")
+        return entry
     machines = {name: {"auc": float(np.mean([v[0] for v in values])),
                        "pauc": float(np.mean([v[1] for v in values]))}
                 for name, values in sorted(per_machine.items())}
-    averages = [v for entry in machines.values() for v in (entry["auc"], entry["pauc"])]
-    return {"score": float(np.mean(averages)), "machines": machines,
-            "note": "asdkit summary (mean of per-type AUC and pAUC); 2020 ranked by averaged ranks"}
+    averages = [v for item in machines.values() for v in (item["auc"], item["pauc"])]
+    note = "asdkit summary (mean of per-type AUC and pAUC); 2020 ranked by averaged ranks"
+    entry.update(score=float(np.mean(averages)), machines=machines,
+                 note=f"{note}; {entry['note']}" if "note" in entry else note)
+    return entry
 
 
 def all_years(sections: list[SectionData], metrics: list[SectionMetrics], max_fpr: float = MAX_FPR) -> dict[str, dict]:
-    """Every year's score for one run; an undefined score is None with a note saying why."""
+    """Every year's score for one run, over the defined values; None (with a note) when none is."""
     modern = domain_generalisation_score(metrics)
     return {"2020": dcase2020_score(metrics), "2021": dcase2021_score(sections, max_fpr),
             "2022": dict(modern), "2023": dict(modern), "2024": dict(modern)}

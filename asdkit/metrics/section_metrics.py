@@ -11,6 +11,10 @@ For section n of machine type m and domain d in {source, target}:
 - precision, recall, F1 (d): over the clips of domain d, from the decision CSV, with the
   evaluator's guard ``tp / max(tp + fp, eps)`` so that an empty denominator gives 0.
 
+A figure the data do not allow (e.g. no normal clips in the section) is None, with the
+reason in :attr:`SectionMetrics.undefined` (rules in :mod:`.undefined`); the others are
+computed as usual.
+
 Each AUC/pAUC carries a leave-one-clip-out jackknife interval (:mod:`.jackknife`); the
 leave-one-out values are kept, aligned to the section's clips, so that the official
 score's own interval can be assembled without recomputation.
@@ -25,6 +29,7 @@ import numpy as np
 from .auc import MAX_FPR, partial_auc, roc_auc
 from .jackknife import Interval, jackknife_interval, loo_auc, loo_partial_auc
 from .sections import SectionData
+from .undefined import section_reasons
 
 #: metric names that carry an interval, in table order
 CI_METRICS = ("auc_source", "auc_target", "pauc")
@@ -48,6 +53,8 @@ class SectionMetrics:
     f1_source: float | None = None
     f1_target: float | None = None
     ci: dict[str, Interval] = field(default_factory=dict)
+    #: figure name -> why the data leave it undefined (only undefined figures are listed)
+    undefined: dict[str, str] = field(default_factory=dict)
     #: leave-one-clip-out values over all clips of the section (not serialised)
     loo: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -57,13 +64,14 @@ class SectionMetrics:
             "precision_source", "precision_target", "recall_source", "recall_target",
             "f1_source", "f1_target")}
         data["ci"] = {name: interval.to_dict() for name, interval in self.ci.items()}
+        data["undefined"] = dict(self.undefined)
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "SectionMetrics":
-        fields_ = {k: v for k, v in data.items() if k != "ci"}
+        fields_ = {k: v for k, v in data.items() if k not in ("ci", "undefined")}
         ci = {name: Interval(**values) for name, values in data.get("ci", {}).items()}
-        return cls(**fields_, ci=ci)
+        return cls(**fields_, ci=ci, undefined=dict(data.get("undefined") or {}))
 
 
 def _two_classes(labels: np.ndarray) -> bool:
@@ -110,23 +118,26 @@ def _counts(data: SectionData) -> dict[str, int]:
 
 def compute_section_metrics(data: SectionData, max_fpr: float = MAX_FPR, with_ci: bool = True,
                             confidence: float = 0.95) -> SectionMetrics:
-    """AUC (source/target), pAUC, AUC (all), P/R/F1 per domain and jackknife intervals."""
+    """AUC (source/target), pAUC, AUC (all), P/R/F1 per domain and jackknife intervals;
+    each figure the section's clips do not allow is None, its reason in ``undefined``."""
     label = data.scores_path.name
+    counts = _counts(data)
+    undefined = section_reasons(counts, data.decisions is not None)
     everything = np.ones(data.scores.size, dtype=bool)
     results = {}
-    for name, mask, fpr in (("auc_source", data.auc_mask(False) if (~data.domains).any() else None, None),
-                            ("auc_target", data.auc_mask(True) if data.has_target else None, None),
+    for name, mask, fpr in (("auc_source", data.auc_mask(False), None),
+                            ("auc_target", data.auc_mask(True), None),
                             ("pauc", everything, max_fpr),
                             ("auc_all", everything, None)):
-        if mask is None:
+        if name in undefined:
             results[name] = (None, None, None)
             continue
         results[name] = _masked_auc(data, mask, with_ci and name != "auc_all", f"{label} {name}", fpr,
                                     confidence)
     metrics = SectionMetrics(
-        machine=data.machine, section=data.section, counts=_counts(data),
+        machine=data.machine, section=data.section, counts=counts,
         auc_source=results["auc_source"][0], auc_target=results["auc_target"][0],
-        pauc=results["pauc"][0], auc_all=results["auc_all"][0])
+        pauc=results["pauc"][0], auc_all=results["auc_all"][0], undefined=undefined)
     for name in CI_METRICS:
         _, interval, loo = results[name]
         if interval is not None:
@@ -134,9 +145,9 @@ def compute_section_metrics(data: SectionData, max_fpr: float = MAX_FPR, with_ci
             metrics.loo[name] = loo
     if data.decisions is not None:
         for domain, target in (("source", False), ("target", True)):
-            mask = data.domain_mask(target)
-            if not mask.any():
+            if f"precision_{domain}" in undefined:
                 continue
+            mask = data.domain_mask(target)
             p, r, f = _precision_recall_f1(data.labels[mask], data.decisions[mask])
             setattr(metrics, f"precision_{domain}", p)
             setattr(metrics, f"recall_{domain}", r)

@@ -26,6 +26,9 @@ tr.summary td{font-weight:600;border-top:2px solid #1d2330}
 td .ci{color:#8a93a3;font-size:11px;margin-left:4px}
 img{max-width:100%;display:block;margin:6px auto}
 ul.missing{margin:0;padding-left:18px;color:#8a5a00;font-size:13px}
+ul.warnings{margin:10px 0 0;padding-left:18px;color:#8a5a00;font-size:13px}
+span.na{color:#8a5a00}
+details{font-size:13px;margin:6px 0}details table{width:auto}
 """
 
 
@@ -37,9 +40,17 @@ def _num(value: float | None, digits: int = 4) -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def _with_ci(value: float | None, interval) -> str:
+#: what a table shows for a figure the clips leave undefined (the reason is its tooltip)
+UNDEFINED = "n/a"
+
+
+def _undefined(reason: str | None) -> str:
+    return f"<span class='na' title='{esc(reason or 'undefined')}'>{UNDEFINED}</span>"
+
+
+def _with_ci(value: float | None, interval, reason: str | None = None) -> str:
     if value is None:
-        return "–"
+        return _undefined(reason)
     if interval is None or interval.low != interval.low:
         return _num(value)
     return f"{_num(value)}<span class='ci'>{interval.low:.3f}–{interval.high:.3f}</span>"
@@ -51,38 +62,75 @@ def summary_cards(result: EvaluationResult) -> str:
              ("h-mean AUC (source)", s.get("hmean_auc_source"), False),
              ("h-mean AUC (target)", s.get("hmean_auc_target"), False),
              ("h-mean pAUC", s.get("hmean_pauc"), False)]
+    modern = result.years.get("2024", {})
+    if s.get("official_score") is not None and not modern.get("complete", True):
+        cards[0] = (f"official score (DCASE 2024), partial: {modern['used']} of {modern['expected']} values",
+                    s.get("official_score"), True)
     body = "".join(f"<div class='card{' main' if main else ''}'><div class='v'>{_num(v)}</div>"
                    f"<div class='k'>{esc(k)}</div></div>" for k, v, main in cards)
     interval = s.get("official_score_ci")
     ci = (f"95% jackknife CI of the official score: {interval.low:.4f}–{interval.high:.4f}. "
           if interval is not None and interval.low == interval.low else "")
-    years = ", ".join(f"{y}: {_num(e.get('score'))}" for y, e in result.years.items())
+    partial = {y for y, e in result.years.items() if e.get("score") is not None and not e.get("complete", True)}
+    years = ", ".join(f"{y}: {'undefined' if e.get('score') is None else _num(e['score'])}{'*' if y in partial else ''}"
+                      for y, e in result.years.items())
+    starred = " (* over the defined values only)" if partial else ""
     note = f" {esc(s['note'])}." if s.get("note") else ""
-    return (f"<div class='cards'>{body}</div><p class='note'>{ci}Per-year definitions: {esc(years)}."
+    return (f"<div class='cards'>{body}</div><p class='note'>{ci}Per-year definitions: {esc(years)}{starred}."
             f"{note}</p>")
 
 
 def metrics_table(result: EvaluationResult) -> str:
     """Sections as rows; AUC/pAUC with CI; P/R/F1 per domain when decisions exist."""
-    has_prf = any(m.precision_source is not None for m in result.sections)
+    has_prf = result.has_decisions
     heads = ["machine", "section", "AUC (source)", "AUC (target)", "pAUC"]
     if has_prf:
         heads += ["P src", "R src", "F1 src", "P tgt", "R tgt", "F1 tgt"]
     rows = []
     for m in result.sections:
-        cells = [esc(m.machine), esc(m.section), _with_ci(m.auc_source, m.ci.get("auc_source")),
-                 _with_ci(m.auc_target, m.ci.get("auc_target")), _with_ci(m.pauc, m.ci.get("pauc"))]
+        cells = [esc(m.machine), esc(m.section)]
+        cells += [_with_ci(getattr(m, name), m.ci.get(name), m.undefined.get(name))
+                  for name in ("auc_source", "auc_target", "pauc")]
         if has_prf:
-            cells += [_num(getattr(m, f"{k}_{d}"), 3) for d in ("source", "target") for k in ("precision", "recall", "f1")]
+            names = [f"{k}_{d}" for d in ("source", "target") for k in ("precision", "recall", "f1")]
+            cells += [_undefined(m.undefined.get(n)) if getattr(m, n) is None else _num(getattr(m, n), 3)
+                      for n in names]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     s = result.summary
-    cells = ["harmonic mean", "", _num(s.get("hmean_auc_source")), _num(s.get("hmean_auc_target")),
-             _num(s.get("hmean_pauc"))]
+    names = ["hmean_auc_source", "hmean_auc_target", "hmean_pauc"]
     if has_prf:
-        cells += [_num(s.get(f"hmean_{k}_{d}"), 3) for d in ("source", "target") for k in ("precision", "recall", "f1")]
+        names += [f"hmean_{k}_{d}" for d in ("source", "target") for k in ("precision", "recall", "f1")]
+    cells = ["harmonic mean", ""] + [_undefined("undefined in every section") if s.get(n) is None
+                                     else _num(s[n], 4 if i < 3 else 3) for i, n in enumerate(names)]
     rows.append("<tr class='summary'>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{esc(h)}</th>" for h in heads)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    caption = ("" if result.complete else f"<p class='note'>{UNDEFINED}: undefined, the section lacks the "
+               "clips it needs (reason on hover and below); harmonic means over the defined values only.</p>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{caption}"
+
+
+def warning_list(lines: list[str]) -> str:
+    """What the evaluation left out, one item per line (nothing when complete)."""
+    if not lines:
+        return ""
+    items = "".join(f"<li>{esc(line)}</li>" for line in lines)
+    return f"<ul class='warnings'>{items}</ul>"
+
+
+def notes(lines: list[str]) -> str:
+    """One-line notes (e.g. panels left out because they would be empty)."""
+    return "".join(f"<p class='note'>{esc(line)}</p>" for line in lines)
+
+
+def threshold_table(thresholds: list[tuple[str, str, float]]) -> str:
+    """The decision thresholds drawn on the histograms, collapsed under a <details>."""
+    if not thresholds:
+        return ""
+    rows = "".join(f"<tr data-threshold='{esc(machine)}/{esc(section)}'><td>{esc(machine)}</td>"
+                   f"<td>{esc(section)}</td><td>{value:.6g}</td></tr>" for machine, section, value in thresholds)
+    return (f"<details class='thresholds'><summary>decision thresholds ({len(thresholds)}, drawn as dashed "
+            f"lines)</summary><table><thead><tr><th>machine</th><th>section</th><th>threshold</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></details>")
 
 
 def key_value_table(pairs: list[tuple[str, str]]) -> str:

@@ -103,16 +103,23 @@ def test_baseline_and_2021_names(tmp_path):
     assert evaluate_scores_dir(split).section("fan", "00").auc_target == pytest.approx(0.5)
 
 
-def test_2020_names_give_the_2020_score_only(tmp_path):
+def test_2020_names_give_a_complete_2020_score_and_a_partial_2024_one(tmp_path):
     folder = tmp_path / "dcase2020"
     folder.mkdir()
     rows = [(f"normal_id_00_{i:08d}.wav", i / 10) for i in range(5)]
     rows += [(f"anomaly_id_00_{i:08d}.wav", 0.25 + i / 5) for i in range(3)]
     write_rows(folder / "anomaly_score_fan_id_00.csv", rows)
     result = evaluate_scores_dir(folder)
-    expected = roc_auc_score([0] * 5 + [1] * 3, [s for _, s in rows])
+    labels, scores = [0] * 5 + [1] * 3, [s for _, s in rows]
+    expected = roc_auc_score(labels, scores)
     assert result.years["2020"]["machines"]["fan"]["auc"] == pytest.approx(expected)
-    assert result.official_score is None and "target" in result.summary["note"]
+    assert result.years["2020"]["complete"]
+    # No target domain in 2020: the 2024 score is taken over AUC (source) and pAUC only, and says so.
+    pauc = roc_auc_score(labels, scores, max_fpr=0.1)
+    assert result.official_score == pytest.approx(harmonic_mean([expected, pauc]))
+    assert result.summary["official_score_complete"] is False
+    assert result.years["2024"]["left_out"] == ["fan/00 AUC (target)"]
+    assert result.section("fan", "00").undefined == {"auc_target": "no target-domain test clips"}
 
 
 def _official_scores(folder: Path, gt_root: Path, machines: list[str], rng) -> None:
