@@ -3,7 +3,9 @@
 Decoding uses soundfile (libsndfile): WAV with 16/24/32-bit integer or float samples,
 FLAC, OGG. Every way a file can be bad (missing, unreadable, empty, header only, not
 audio, corrupt, NaN/Inf samples, implausible header) is an :class:`InputError` whose
-one-line message names the file and the problem. Silence is valid audio.
+one-line message names the file and the problem. Silence is valid audio here; whether
+a decoded signal is usable (not silent, constant, clipped or too short) is the job of
+:mod:`asdkit.audio.quality`, which scoring and extraction apply on top.
 """
 from __future__ import annotations
 

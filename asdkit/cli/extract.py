@@ -52,6 +52,12 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
     backbones (mobilenetv2, dual_branch) train with a margin loss over machine types
     or over classes made from the data (--objective).
 
+    A clip that decodes but carries no usable signal is refused, so that it never
+    trains as "normal": --on-error fail stops on it, skip leaves it out and lists it.
+    Rules: shorter than 1 s or than 0.5 x the training clips' median duration; silent
+    (50% of 50 ms frames below -70 dBFS); constant (DC only); DC offset above 0.1;
+    clipped (over 0.1% of samples flat at a peak of -6 dBFS or louder). README, "Bad signals".
+
     \b
     Example:
       asdkit extract data/ -o run/

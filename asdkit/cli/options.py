@@ -34,6 +34,34 @@ def on_error_options(fn: F) -> F:
                         help="On a bad audio file: stop (fail), or leave it out and list it at the end (skip).")(fn)
 
 
+#: The rules of asdkit.audio.quality.SignalRules() in words; a test keeps them equal.
+BAD_SIGNAL_RULES = (
+    "A bad signal is: shorter than 1 s or than 0.5 x the median duration of the model's "
+    "training clips; silent (every sample 0, or at least 50% of its 50 ms frames below "
+    "-70 dBFS); constant (DC only); a DC offset above 0.1 of full scale; or clipped (over "
+    "0.1% of the samples of a channel flat at a peak of -6 dBFS or louder). Measured on the "
+    "decoded samples, before resampling or zero-padding."
+)
+
+
+def bad_signal_option(fn: F) -> F:
+    return click.option(
+        "--on-bad-signal", type=click.Choice(["refuse", "flag"]), default="refuse", show_default=True,
+        help="On a file that decodes but carries no usable signal: refuse it like a bad file "
+        "(--on-error then stops or skips), or score it, force its decision to 1 (anomalous) and "
+        f"list it (printed, and OUT/bad_signals.csv). {BAD_SIGNAL_RULES}")(fn)
+
+
+def finish_flags(summary: Any) -> None:
+    """List every clip scored with a bad signal (its decision was forced to 1)."""
+    flagged = list(getattr(summary, "flagged", []) or [])
+    if not flagged:
+        return
+    err.print(f"[yellow]flagged {len(flagged)} clip(s) with a bad signal (decision forced to 1):[/]")
+    for item in flagged:
+        err.print(f"  {item}", markup=False, highlight=False)
+
+
 def finish_skips(state: AppState, summary: Any, allow_skips: bool) -> None:
     """List every skipped file; exit 1 when anything was skipped, unless allowed."""
     skipped = list(getattr(summary, "skipped", []) or [])
