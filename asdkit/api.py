@@ -28,6 +28,8 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor, nn
 
+from .registry import GROUPS, KINDS  # noqa: F401 - KINDS re-exported for plugin authors
+
 
 class Backbone(nn.Module, ABC):
     """Maps a batch of log-mel spectrograms to clip embeddings.
@@ -171,15 +173,14 @@ class MarginLoss(nn.Module, ABC):
 
 
 #: kind -> (entry-point group, contract class, names a duck-typed plugin must provide)
+#: (the groups themselves are named in :data:`asdkit.registry.GROUPS`, torch-free)
 CONTRACTS: dict[str, tuple[str, type, tuple[str, ...]]] = {
-    "backbone": ("asdkit.backbones", Backbone, ("forward", "state_dict", "load_state_dict")),
-    "graph_layer": ("asdkit.graph_layers", GraphLayer, ("forward", "state_dict", "load_state_dict")),
-    "scorer": ("asdkit.scorers", Scorer, ("fit", "score", "state_dict", "load_state_dict")),
-    "knn": ("asdkit.knn", KnnBackend, ("build", "search")),
-    "loss": ("asdkit.losses", MarginLoss, ("forward", "logits", "state_dict", "load_state_dict")),
+    "backbone": (GROUPS["backbone"], Backbone, ("forward", "state_dict", "load_state_dict")),
+    "graph_layer": (GROUPS["graph_layer"], GraphLayer, ("forward", "state_dict", "load_state_dict")),
+    "scorer": (GROUPS["scorer"], Scorer, ("fit", "score", "state_dict", "load_state_dict")),
+    "knn": (GROUPS["knn"], KnnBackend, ("build", "search")),
+    "loss": (GROUPS["loss"], MarginLoss, ("forward", "logits", "state_dict", "load_state_dict")),
 }
-
-KINDS: tuple[str, ...] = tuple(CONTRACTS)
 
 
 def as_float_tensor(x: Any, name: str = "input") -> Tensor:

@@ -97,7 +97,17 @@ def load_bundle(path: str | Path, device: str | torch.device = "cpu") -> tuple[d
         tensors = load(tensors_path.read_bytes())
     except SafetensorError as exc:
         raise ModelError(f"{tensors_path}: unreadable tensors ({exc})") from None
+    check_finite(tensors, tensors_path)
     return {k: v.to(device) for k, v in tensors.items()}, manifest["config"]
+
+
+def check_finite(tensors: dict[str, Tensor], where: str | Path) -> None:
+    """Refuse weights holding NaN or Inf (a diverged training or corrupted weights saved
+    with a valid checksum): otherwise they surface later as "NaN in the new clips"."""
+    for name, value in tensors.items():
+        if value.is_floating_point() and value.numel() and not bool(torch.isfinite(value).all()):
+            raise ModelError(f"{where}: tensor '{name}' holds NaN or Inf values (corrupted or diverged "
+                             "weights); fit the model again")
 
 
 def split_prefix(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:

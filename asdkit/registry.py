@@ -1,22 +1,38 @@
 """Entry-point discovery of components, lazy loading, and errors naming the culprit.
 
 Discovery reads installed distributions' metadata only: listing components imports
-nothing. A component's module is imported the first time it is used. A plugin that
-fails to import or does not satisfy its contract gives a :class:`PluginError` naming
-its distribution and entry point, without breaking the other plugins.
+nothing (not even torch). A component's module is imported the first time it is used.
+A plugin that fails to import or does not satisfy its contract gives a
+:class:`PluginError` naming its distribution and entry point, without breaking the
+other plugins. :func:`availability` tells, still without importing, whether a
+component could load: its module exists and the requirements of the extras its entry
+point names (``name = "module:Class [extra]"``) are installed.
 
 Names match ignoring case, ``-`` and ``_`` (``SAGE-GAT`` finds ``sage_gat``).
 """
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.metadata as md
+import importlib.util
 import inspect
+import re
+import sys
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .api import CONTRACTS, KINDS
 from .errors import PluginError
+
+#: kind -> entry-point group (the contracts each kind must satisfy: :data:`asdkit.api.CONTRACTS`)
+GROUPS: dict[str, str] = {
+    "backbone": "asdkit.backbones",
+    "graph_layer": "asdkit.graph_layers",
+    "scorer": "asdkit.scorers",
+    "knn": "asdkit.knn",
+    "loss": "asdkit.losses",
+}
+KINDS: tuple[str, ...] = tuple(GROUPS)
 
 
 def normalize(name: str) -> str:
@@ -32,6 +48,7 @@ class ComponentInfo:
     value: str  # "module:attr"
     distribution: str
     version: str
+    extras: tuple[str, ...] = ()  # extras the entry point declares it needs
 
     @property
     def origin(self) -> str:
@@ -44,20 +61,20 @@ def _entry_points(group: str) -> Iterable[Any]:
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in CONTRACTS:
+    if kind not in GROUPS:
         raise PluginError(f"unknown component kind '{kind}' (valid: {', '.join(KINDS)})")
 
 
 def discover(kind: str) -> list[ComponentInfo]:
     """Every registered component of a kind, sorted by name; imports nothing."""
     _check_kind(kind)
-    group = CONTRACTS[kind][0]
     seen: dict[tuple[str, str, str], ComponentInfo] = {}
-    for ep in _entry_points(group):
+    for ep in _entry_points(GROUPS[kind]):
         dist = getattr(ep, "dist", None)
         dist_name = getattr(dist, "name", None) or "unknown"
         version = getattr(dist, "version", None) or "?"
-        info = ComponentInfo(kind, ep.name, ep.value, dist_name, version)
+        value = ep.value.split("[")[0].strip()  # "module:attr [extra]" -> "module:attr"
+        info = ComponentInfo(kind, ep.name, value, dist_name, version, tuple(getattr(ep, "extras", ()) or ()))
         # The same distribution can appear twice on sys.path (editable installs).
         seen.setdefault((normalize(ep.name), ep.value, dist_name), info)
     return sorted(seen.values(), key=lambda i: (normalize(i.name), i.distribution))
@@ -96,6 +113,8 @@ def _import(info: ComponentInfo) -> Any:
 
 
 def _check_contract(info: ComponentInfo, obj: Any) -> type:
+    from .api import CONTRACTS
+
     _, contract, required = CONTRACTS[info.kind]
     if not inspect.isclass(obj):
         raise PluginError(f"{info.origin} is not a class (got {type(obj).__name__})")
@@ -119,6 +138,67 @@ def load(kind: str, name: str) -> type:
     if info not in _loaded:
         _loaded[info] = _check_contract(info, _import(info))
     return _loaded[info]
+
+
+def module_exists(name: str) -> bool:
+    """Whether module ``a.b.c`` can be found, without importing it or its packages."""
+    if name in sys.modules:
+        return True
+    parts = name.split(".")
+    try:  # the top level through every finder (editable installs add their own)
+        spec = importlib.util.find_spec(parts[0])
+    except (ImportError, ValueError):
+        return False
+    for i in range(1, len(parts)):
+        if spec is None or spec.submodule_search_locations is None:
+            return False
+        spec = importlib.machinery.PathFinder.find_spec(".".join(parts[:i + 1]), spec.submodule_search_locations)
+    return spec is not None
+
+
+_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)[^;]*(?:;(.*))?$")
+
+
+def _installed(requirement_name: str) -> bool:
+    try:
+        md.distribution(requirement_name)
+    except md.PackageNotFoundError:
+        return False
+    return True
+
+
+def missing_requirements(info: ComponentInfo) -> list[str]:
+    """Requirements of ``info``'s distribution that are not installed: the unconditional
+    ones, and those of the extras its entry point names (other markers are not judged)."""
+    try:
+        requires = md.distribution(info.distribution).requires or []
+    except md.PackageNotFoundError:
+        return []
+    missing = []
+    for line in requires:
+        match = _REQUIREMENT.match(line)
+        marker = (match[2] or "") if match else ""
+        needed = not marker.strip() or any(
+            re.search(rf"extra\s*==\s*['\"]{re.escape(extra)}['\"]", marker) for extra in info.extras)
+        if match and needed and not _installed(match[1]):
+            missing.append(match[1])
+    return missing
+
+
+def availability(info: ComponentInfo) -> tuple[str, str]:
+    """``("ok" | "not installed" | "broken", reason)`` without importing anything."""
+    try:
+        find(info.kind, info.name)
+    except PluginError as exc:  # claimed twice
+        return "broken", str(exc)
+    module = info.value.partition(":")[0]
+    if not module_exists(module):
+        return "broken", f"{info.origin}: module '{module}' not found"
+    missing = missing_requirements(info)
+    if missing:
+        target = f"{info.distribution}[{','.join(info.extras)}]" if info.extras else info.distribution
+        return "not installed", f"needs {', '.join(missing)} (pip install '{target}')"
+    return "ok", ""
 
 
 def status(info: ComponentInfo) -> tuple[bool, str]:

@@ -39,6 +39,30 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iter
         raise
 
 
+def output_folder(path: str | os.PathLike, what: str = "-o") -> Path:
+    """``path`` as a folder this process can write into (created when missing), or a
+    one-line :class:`ConfigError` naming ``what`` (the option) and the path."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{what} {folder}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{what} {folder}: cannot create the folder ({exc.strerror or exc})") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"{what} {folder}: folder is not writable")
+    return folder
+
+
+def output_file(path: str | os.PathLike, what: str = "-o") -> Path:
+    """``path`` as a file this process can (over)write, its folder created when missing."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigError(f"{what} {target}: is a folder; give a file name")
+    output_folder(target.parent if str(target.parent) else Path("."), what)
+    return target
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
@@ -69,11 +93,12 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def resolve_device(name: str = "auto") -> "torch.device":
-    """``auto`` -> cuda when available, else cpu; ``cuda`` without a GPU is an error."""
+def resolve_device(name: "str | torch.device | None" = "auto") -> "torch.device":
+    """The one place a device name becomes a device: ``auto`` (or None) -> cuda when
+    available, else cpu; ``cuda`` without a GPU is an error; a torch.device passes."""
     import torch
 
-    name = (name or "auto").lower()
+    name = str(name or "auto").lower()
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda"):

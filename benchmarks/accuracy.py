@@ -63,16 +63,14 @@ EXTRACTED = ("backbone", "clips.csv", "config.json", "embeddings.safetensors", "
 
 
 def synth_data(workdir: Path, args: argparse.Namespace) -> Path:
-    from asdkit.synth import SynthConfig, generate
+    from asdkit.synth import SynthConfig, generate_once
     from asdkit.synth.config import MACHINE_TYPES
 
     data = workdir / "data"
-    if not (data / ".synth-complete").exists():
-        config = SynthConfig(machines=MACHINE_TYPES[:args.machines], sections=args.sections,
-                             train_source=args.train_clips,
-                             train_target=args.target_train_clips, test_clips=args.test_clips, seed=0)
-        generate(data, config)
-        (data / ".synth-complete").write_text(json.dumps(config.to_dict()))
+    config = SynthConfig(machines=MACHINE_TYPES[:args.machines], sections=args.sections,
+                         train_source=args.train_clips,
+                         train_target=args.target_train_clips, test_clips=args.test_clips, seed=0)
+    generate_once(data, config)
     return data
 
 
@@ -115,16 +113,26 @@ def pooled_score(scores_dir: Path, scores: dict[str, float]) -> float:
 
 def cached_score(folder: Path, produce) -> float:
     """Official DCASE 2024 score kept in ``folder``; the pooled score where the official
-    one is undefined. ``produce()`` makes it once: it writes ``folder/metrics.json`` when
-    it can and returns ``(evaluation, scores folder, {clip path: score})``."""
+    one is undefined or only partial (a section without normal or anomalous test clips:
+    the partial harmonic mean is not comparable across data sets). ``produce()`` makes it
+    once: it writes ``folder/metrics.json`` and returns ``(evaluation, scores folder,
+    {clip path: score})``."""
     done, pooled = folder / "metrics.json", folder / "pooled_score.json"
-    if not done.exists() and not pooled.exists():
+    if not pooled.exists() and not _complete(done):
         evaluation, scores_dir, scores = produce()
-        if evaluation is None:  # e.g. a section without normal test clips
+        if evaluation is None or not evaluation.summary.get("official_score_complete", True):
             atomic_write_json(pooled, {"pooled_score": pooled_score(scores_dir, scores)})
-    if done.exists():
-        return json.loads(done.read_text())["summary"]["official_score"]
-    return json.loads(pooled.read_text())["pooled_score"]
+    if pooled.exists():
+        return json.loads(pooled.read_text())["pooled_score"]
+    return json.loads(done.read_text())["summary"]["official_score"]
+
+
+def _complete(metrics_json: Path) -> bool:
+    """Whether a kept metrics.json holds a complete official score."""
+    if not metrics_json.exists():
+        return False
+    summary = json.loads(metrics_json.read_text())["summary"]
+    return summary.get("official_score") is not None and summary.get("official_score_complete", True)
 
 
 def fit_and_score(run: Path, data: Path, fit: FitSettings, timings: dict[str, float], tag: str) -> float:
@@ -235,7 +243,7 @@ def run_seed(data: Path, workdir: Path, seed: int, args: argparse.Namespace) -> 
 
 def _scores_of(run: Path) -> dict[str, float]:
     from asdkit.audio import read_clips_csv
-    from asdkit.metrics.scores_io import find_score_files, read_score_csv
+    from asdkit.formats.score_files import find_score_files, read_score_csv
 
     by_name = {}
     for found in find_score_files(run / "scores", "anomaly_score").values():

@@ -47,7 +47,7 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                                test_clips=1, seconds=2.0, seed=5))
     run_extract(data, run, ExtractSettings(backbone="mobilenetv2", epochs=1, batch_size=8, crop_frames=32, device="cpu",
                                            backbone_options={"width_mult": 0.25, "embedding_dim": 32}))
-    run_fit(run, FitSettings(gnn="sage_gat", epochs=1, k=4, hidden_dim=32, head_dim=16, device="cpu"))
+    run_fit(run, FitSettings(gnn="sage_gat", epochs=1, k=4, graph_dim=32, head_dim=16, device="cpu"))
     return data, run
 
 

@@ -118,3 +118,14 @@ def test_top_level_help_lines_match_the_commands():
         module, _, attr = target.partition(":")
         first_paragraph = " ".join(getattr(importlib.import_module(module), attr).help.split("\n\n")[0].split())
         assert first_paragraph.startswith(SHORT_HELP[name].rstrip(".")), name
+
+
+def test_progress_without_a_terminal_prints_plain_lines(synth_dataset, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    monkeypatch.setenv("ASDKIT_PROGRESS_SECONDS", "0")  # a line at every step
+    result = CliRunner().invoke(cli_main.cli, ["extract", str(synth_dataset), "-o", str(tmp_path / "run")])
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("log-mel features: ")]
+    assert lines and "elapsed" in lines[-1] and "/" in lines[0], result.stderr
+    assert not any(not line.strip() for line in result.stderr.splitlines()[:-1])  # no blank lines

@@ -165,6 +165,43 @@ def test_plugins_command_lists_broken_without_breaking(fake_scorers):
     assert table.exit_code == 0 and "good-dist" in table.output
 
 
+def test_plugins_lists_without_importing_and_check_imports(fake_scorers):
+    import sys
+
+    sys.modules.pop("fake_plugin_mod", None)  # earlier tests imported it
+    rows = {r["name"]: r for r in json.loads(CliRunner().invoke(cli, ["plugins", "--json"]).output)}
+    assert rows["wrong"]["status"] == "ok"  # its module exists; only importing it tells more
+    assert "fake_plugin_mod" not in sys.modules
+    checked = CliRunner().invoke(cli, ["plugins", "--kind", "scorer", "--json", "--check"])
+    rows = {r["name"]: r for r in json.loads(checked.output)}
+    assert rows["wrong"]["status"] == "broken" and "Scorer contract" in rows["wrong"]["reason"]
+    assert rows["mean_dist"]["status"] == "ok"
+
+
+def test_a_component_whose_requirement_is_missing_is_not_installed():
+    import importlib.util
+
+    if importlib.util.find_spec("torch_cluster") is not None:
+        pytest.skip("torch-cluster is installed here")
+    rows = {r["name"]: r for r in json.loads(CliRunner().invoke(cli, ["plugins", "--kind", "knn", "--json"]).output)}
+    assert rows["torch_cluster"]["status"] == "not installed"
+    assert "asdkit[cluster]" in rows["torch_cluster"]["reason"]
+    assert rows["faiss"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["plugins"], ["plugins", "--json"]])
+def test_listing_imports_no_heavy_package(args):
+    import subprocess
+    import sys
+
+    code = (f"import sys; from click.testing import CliRunner; from asdkit.cli.main import cli;"
+            f"r = CliRunner().invoke(cli, {args!r}); assert r.exit_code == 0, r.output;"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'torch', 'scipy', 'sklearn', 'faiss', 'torch_geometric'}))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
+
+
 def test_unknown_kind():
     with pytest.raises(PluginError, match="unknown component kind"):
         registry.discover("vocoder")

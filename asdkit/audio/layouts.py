@@ -10,11 +10,13 @@ Layouts (auto-detected, or forced with ``layout=``):
 - ``eval``: anonymised test names ``section_NN_NNNN.wav`` (label and domain ``unknown``
   unless ground-truth CSVs say otherwise) beside DCASE 2021+ training names.
 - ``generic``: ``<machine>/<any folders>/<file>`` in any format soundfile reads; see
-  :func:`asdkit.audio.naming.parse_generic` for how labels and splits are guessed.
+  :func:`asdkit.formats.names.parse_generic` for how labels and splits are guessed.
 
 The machine is the folder above the nearest ``train``/``test`` folder, else the first
-folder below ``root`` (or ``root`` itself for files directly in it). Files that do not
-follow the chosen layout are listed as problems and left out, never guessed at.
+folder below ``root`` (or ``root`` itself for files directly in it); a split folder is
+never a machine (:func:`machine_of`). Symlinks are followed, each folder scanned once.
+Files that do not follow the chosen layout, broken links, unreadable folders and
+folders reached twice are listed as problems and left out, never guessed at.
 """
 from __future__ import annotations
 
@@ -24,14 +26,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
-from .groundtruth import (
-    GroundTruth, find_ground_truth_files, is_attributes_csv, is_ground_truth_csv,
-    read_attributes_csv, read_ground_truth,
+from ..formats.clips_table import Clip, Problem
+from ..formats.ground_truth import (
+    GroundTruthTables, find_ground_truth_files, is_attributes_csv, is_ground_truth_csv, read_attributes_csv,
 )
-from .naming import (
-    LAYOUT_PARSERS, LAYOUTS, parse_anonymised, parse_dcase2020, parse_dcase2021,
+from ..formats.names import (
+    LAYOUT_PARSERS, LAYOUTS, is_split_folder, parse_anonymised, parse_dcase2020, parse_dcase2021,
 )
-from .records import Clip, Problem
 
 AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff"})
 
@@ -73,18 +74,42 @@ class _Listing:
     ground_truth: list[Path] = field(default_factory=list)
     attributes: list[Path] = field(default_factory=list)
     other: int = 0
+    skipped: list[Problem] = field(default_factory=list)  # what the walk could not or would not enter
 
 
 def _list_files(root: Path) -> _Listing:
-    """Walk ``root`` once (hidden files and folders skipped), sorted for determinism."""
+    """Walk ``root`` once, sorted for determinism; hidden files and folders skipped.
+
+    Symlinked folders and files are followed; a folder reached twice (a symlink loop,
+    or two links to one folder) is entered once, and every folder or link left out is
+    recorded in ``skipped`` with the reason."""
     listing = _Listing()
-    for folder, dirs, files in os.walk(root, onerror=None):
+    seen: set[tuple[int, int]] = set()
+
+    def unreadable(exc: OSError) -> None:
+        listing.skipped.append(Problem(Path(exc.filename or root), f"folder not readable ({exc.strerror or exc})"))
+
+    for folder, dirs, files in os.walk(root, onerror=unreadable, followlinks=True):
+        try:
+            stat = os.stat(folder)
+        except OSError as exc:
+            listing.skipped.append(Problem(Path(folder), f"folder not readable ({exc.strerror or exc})"))
+            dirs[:] = []
+            continue
+        if (stat.st_dev, stat.st_ino) in seen:
+            listing.skipped.append(Problem(Path(folder), "folder already scanned through another path "
+                                                         "(symlink loop or duplicate link); not scanned again"))
+            dirs[:] = []
+            continue
+        seen.add((stat.st_dev, stat.st_ino))
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.startswith("."):
                 continue
             path = Path(folder) / name
-            if path.suffix.lower() in AUDIO_EXTENSIONS:
+            if path.is_symlink() and not path.exists():
+                listing.skipped.append(Problem(path, "broken symlink; left out"))
+            elif path.suffix.lower() in AUDIO_EXTENSIONS:
                 listing.audio.append(path)
             elif is_ground_truth_csv(path):
                 listing.ground_truth.append(path)
@@ -96,11 +121,19 @@ def _list_files(root: Path) -> _Listing:
 
 
 def machine_of(path: Path, root: Path) -> str:
+    """The machine type of ``path``: the folder above its nearest split folder
+    (``train``/``test``), else the first folder below ``root``, else ``root`` itself;
+    split folders never name a machine (``score data/fan/test`` gives ``fan``), so
+    the search goes on up, past ``root`` when needed."""
     relative = path.relative_to(root).parts[:-1]
-    for i in range(len(relative) - 1, -1, -1):
-        if relative[i].lower() in ("train", "test", "training", "testing"):
-            return relative[i - 1] if i > 0 else root.name
-    return relative[0] if relative else root.name
+    above_root = Path(os.path.abspath(root)).parts[1:]
+    chain = list(above_root) + list(relative)
+    split_at = [i for i, name in enumerate(chain) if is_split_folder(name)]
+    if split_at and split_at[-1] >= len(above_root) - 1:
+        candidates = chain[:split_at[-1]]  # the folders above the nearest split folder
+    else:
+        candidates = chain[:len(above_root) + 1]  # root and the first folder below it
+    return next((name for name in reversed(candidates) if not is_split_folder(name)), "unknown")
 
 
 def detect_layout(audio: list[Path]) -> str:
@@ -123,16 +156,20 @@ def _parse(path: Path, layout: str) -> dict | None:
     return None
 
 
-def _apply_ground_truth(fields: dict, key: tuple[str, str, str], truth: GroundTruth) -> None:
-    original = truth.original_names.get(key)
+def _apply_ground_truth(fields: dict, machine: str, name: str, truth: GroundTruthTables) -> None:
+    key = (machine, fields["section"])
+    original = truth.originals.get(key, {}).get(name)
     if original:
-        name = original if original.lower().endswith(".wav") else original + ".wav"
-        decoded = parse_dcase2021(Path(name))
+        decoded = parse_dcase2021(Path(original))
         if decoded:
             fields.update(domain=decoded["domain"], label=decoded["label"],
                           attributes=decoded["attributes"])
-    fields["label"] = truth.labels.get(key, fields["label"])
-    fields["domain"] = truth.domains.get(key, fields["domain"])
+    label = truth.labels.get(key, {}).get(name)
+    if label is not None:
+        fields["label"] = "anomaly" if label else "normal"
+    domain = truth.domains.get(key, {}).get(name)
+    if domain is not None:
+        fields["domain"] = "target" if domain else "source"
 
 
 def scan_dataset(root: str | os.PathLike, layout: str = "auto",
@@ -158,18 +195,17 @@ def scan_dataset(root: str | os.PathLike, layout: str = "auto",
                          f"({', '.join(sorted(AUDIO_EXTENSIONS))}) found, {what}")
     chosen = detect_layout(listing.audio) if layout == "auto" else layout
     gt_files = find_ground_truth_files(Path(ground_truth)) if ground_truth else listing.ground_truth
-    truth = read_ground_truth(gt_files)
+    truth = GroundTruthTables.from_files(gt_files)
     attribute_tables = {p.parent: read_attributes_csv(p) for p in listing.attributes}
-    dataset = Dataset(root=root, layout=chosen)
+    dataset = Dataset(root=root, layout=chosen, problems=list(listing.skipped))
     for path in listing.audio:
         fields = _parse(path, chosen)
         if fields is None:
             dataset.problems.append(Problem(path, f"name does not follow the {chosen} layout; left out"))
             continue
         machine = machine_of(path, root)
-        key = (machine, fields["section"], path.name)
         if truth:
-            _apply_ground_truth(fields, key, truth)
+            _apply_ground_truth(fields, machine, path.name, truth)
             if (machine, fields["section"]) in truth.covered and fields["label"] == "unknown":
                 dataset.problems.append(Problem(path, "missing from the ground-truth CSV"))
         for folder in (path.parent, path.parent.parent):

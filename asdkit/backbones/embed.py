@@ -61,7 +61,7 @@ def embed_clips(
     if batch_size < 1:
         raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
     clips = _as_clips(features)
-    dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
+    dev = resolve_device(device)
     # A frozen TorchScript copy has neither a mode nor movable parameters: use it as is.
     scripted = isinstance(backbone, torch.jit.ScriptModule)
     was_training = False if scripted else backbone.training

@@ -187,7 +187,7 @@ def train_backbone(
         crop_frames = min(c.shape[1] for c in clips)
     targets, n_classes = prepare_labels(labels, len(clips))
     objective = resolve_objective(objective, n_classes)
-    dev = resolve_device(device) if isinstance(device, str) else torch.device(device)
+    dev = resolve_device(device)
     seed_everything(seed)
     rng = np.random.default_rng(seed)
 

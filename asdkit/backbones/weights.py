@@ -24,12 +24,14 @@ Shapes:
 from __future__ import annotations
 
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
+from ..bundle import check_finite
 from ..errors import ModelError
 
 FIRST_CONV_KEY = "features.0.0.weight"
@@ -62,13 +64,21 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, Tensor]:
             state = load_file(str(p), device="cpu")
         else:
             state = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated, corrupt, or pickles arbitrary objects
-        raise ModelError(f"{p}: cannot read weights ({type(exc).__name__}: {exc})".splitlines()[0]) from None
+    except pickle.UnpicklingError:
+        # torch's own message advises weights_only=False, which would run the file's code.
+        raise ModelError(f"{p}: holds Python objects besides tensors; asdkit never unpickles code "
+                         "(save a plain state dict of tensors, or safetensors)") from None
+    except Exception as exc:  # truncated or corrupt
+        reason = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in reason:
+            reason = "not a plain state dict of tensors"
+        raise ModelError(f"{p}: cannot read weights ({reason})") from None
     if not isinstance(state, dict) or not state:
         raise ModelError(f"{p}: not a state dict (got {type(state).__name__})")
     bad = [k for k, v in state.items() if not isinstance(k, str) or not isinstance(v, Tensor)]
     if bad:
         raise ModelError(f"{p}: not a state dict of tensors (entry {bad[0]!r} is not a named tensor)")
+    check_finite(state, p)
     return dict(state)
 
 

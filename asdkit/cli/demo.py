@@ -36,11 +36,9 @@ def command(state: AppState, workdir: Path, epochs: int | None, gnn: str) -> Non
                       epochs=DEMO_EPOCHS if epochs is None else epochs, gnn=gnn, progress=state.progress)
     evaluation = result.score.evaluation
     if evaluation is not None:
-        from .evaluate import result_table, summary_lines
+        from .evaluate import print_evaluation
 
-        out.print(result_table(evaluation, f"asdkit demo ({gnn}): DCASE 2024 metrics"))
-        for line in summary_lines(evaluation):
-            out.print(line)
+        print_evaluation(evaluation, f"asdkit demo ({gnn}): DCASE 2024 metrics")
     scores = [(f"paper pipeline (MobileNetV2 -> {gnn} -> K-means)", result.score.evaluation),
               ("asdkit default (log-mel statistics -> K-means)", result.default.evaluation),
               ("fused (asdkit fuse of the two)", result.fused.evaluation)]

@@ -18,8 +18,11 @@ from .options import component_option, parse_opts
 @click.option("-k", "k", type=int, default=Defaults.k, show_default=True, help="Neighbours per clip in the graph.")
 @click.option("--epochs", type=int, default=Defaults.epochs, show_default=True, help="Graph network training epochs.")
 @click.option("--lr", type=float, default=Defaults.lr, show_default=True)
-@click.option("--hidden-dim", type=int, default=Defaults.hidden_dim, show_default=True, help="Graph network output size.")
+@click.option("--graph-dim", type=int, default=Defaults.graph_dim, show_default=True,
+              help="Graph network output size (inner width of its layers: --gnn-opt hidden_dim=N).")
 @click.option("--head-dim", type=int, default=Defaults.head_dim, show_default=True, help="Size of the unit vectors scored.")
+@click.option("--head-hidden-dim", type=int, default=Defaults.head_hidden_dim, show_default=True,
+              help="Inner width of the projection head.")
 @component_option("loss", "margin loss of the graph head", Defaults.loss)
 @click.option("--margin", type=float, default=Defaults.margin, show_default=True, help="ArcFace margin (radians; --loss arcface).")
 @click.option("--scale", type=float, default=Defaults.scale, show_default=True, help="ArcFace scale (--loss arcface).")
@@ -38,7 +41,7 @@ from .options import component_option, parse_opts
 @pass_state
 def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...], scorer: str,
             scorer_opts: tuple[str, ...], knn: str, knn_opts: tuple[str, ...], k: int, epochs: int,
-            lr: float, hidden_dim: int, head_dim: int, loss: str, loss_opts: tuple[str, ...], margin: float, scale: float,
+            lr: float, graph_dim: int, head_dim: int, head_hidden_dim: int, loss: str, loss_opts: tuple[str, ...], margin: float, scale: float,
             batch_size: int | None, score_on: str, normalize_scores: bool, false_alarm_rate: float) -> None:
     """Fit the graph network and the per-machine scorers on an extracted RUN.
 
@@ -61,7 +64,7 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
     settings = FitSettings(
         gnn=gnn, gnn_options=parse_opts(gnn_opts, "gnn"), scorer=scorer,
         scorer_options=parse_opts(scorer_opts, "scorer"), knn=knn, knn_options=parse_opts(knn_opts, "knn"),
-        k=k, hidden_dim=hidden_dim, head_dim=head_dim, epochs=epochs, lr=lr, loss=loss,
+        k=k, graph_dim=graph_dim, head_dim=head_dim, head_hidden_dim=head_hidden_dim, epochs=epochs, lr=lr, loss=loss,
         loss_options=parse_opts(loss_opts, "loss"), margin=margin,
         scale=scale, batch_size=batch_size, score_on=score_on, normalize_scores=normalize_scores,
         false_alarm_rate=false_alarm_rate, seed=state.seed, device=state.device)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from .app import err, out
+from .app import err
 
 
 @click.command("fuse")
@@ -37,8 +37,6 @@ def command(runs: tuple[Path, ...], out_dir: Path, weights: tuple[float, ...], f
                       evaluate=not no_eval)
     err.print(f"fused {len(runs)} run(s) over {len(result.thresholds)} machine/section(s); CSVs in {out_dir}")
     if result.evaluation is not None:
-        from .evaluate import result_table, summary_lines
+        from .evaluate import print_evaluation
 
-        out.print(result_table(result.evaluation, "fused: DCASE 2024 metrics"))
-        for line in summary_lines(result.evaluation):
-            out.print(line)
+        print_evaluation(result.evaluation, "fused: DCASE 2024 metrics")

@@ -10,7 +10,7 @@ import importlib
 import click
 
 from .._version import __version__
-from .app import AppState, guarded
+from .app import AppState, guarded, route_python_warnings
 
 #: command name -> "module:attribute"; a module is imported only when its command runs.
 COMMANDS: dict[str, str] = {
@@ -90,6 +90,7 @@ def cli(ctx: click.Context, verbose: int, quiet: bool, device: str, seed: int) -
       asdkit score data/ --model run/ -o run/scores
     """
     ctx.obj = AppState(verbosity=-1 if quiet else verbose, device=device, seed=seed)
+    route_python_warnings(ctx.obj)
 
 
 def main() -> None:

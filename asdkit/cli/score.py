@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from .app import AppState, err, out, pass_state
-from .options import finish_skips, on_error_options
+from ..formats.run_layout import RunLayout
+from .app import AppState, err, pass_state
+from .options import bad_signal_option, finish_flags, finish_skips, on_error_options
 
 
 def _read_stdin_paths() -> list[str]:
@@ -28,10 +29,11 @@ def _read_stdin_paths() -> list[str]:
               help="Also link the scored clips among themselves (scores then depend on the batch).")
 @click.option("--no-eval", is_flag=True, help="Do not compute metrics even when labels are known.")
 @on_error_options
+@bad_signal_option
 @pass_state
 def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir: Path | None,
             machine: str | None, layout: str, split: str, transductive: bool, no_eval: bool,
-            on_error: str, allow_skips: bool) -> None:
+            on_error: str, allow_skips: bool, on_bad_signal: str) -> None:
     """Score clips: higher = more anomalous; writes the official DCASE CSVs.
 
     INPUTS are dataset folders, audio files, or '-' to read paths from stdin.
@@ -39,6 +41,8 @@ def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir:
     not depend on the other clips scored), refined by the graph network and scored
     by its machine type's scorer. Writes anomaly_score_<machine>_section_<NN>_test.csv
     and decision_result_*.csv; prints the metrics table when labels are known.
+    Silent, constant, clipped or too short clips are refused, or scored as
+    anomalous and listed with --on-bad-signal flag (README, "Bad signals").
 
     \b
     Example:
@@ -52,21 +56,27 @@ def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir:
     paths = [p for item in inputs for p in (_read_stdin_paths() if item == "-" else [item])]
     if not paths:
         raise click.UsageError("no input paths given (stdin was empty)")
-    run_root = model_path.parent if model_path.name == "model" else model_path
-    target = out_dir or run_root / "scores"
-    metrics_path = run_root / "metrics.json" if out_dir is None else None
+    run = RunLayout.of_model(model_path)
+    target = out_dir or run.scores
+    metrics_path = run.metrics if out_dir is None else None
     result = run_score(paths, model_path, target, machine=machine, layout=layout, split=split,
-                       transductive=transductive, on_error=on_error,
+                       transductive=transductive, on_error=on_error, on_bad_signal=on_bad_signal,
                        device=str(resolve_device(state.device)), evaluate=not no_eval,
                        metrics_path=metrics_path, progress=state.progress)
-    if len(paths) == len(result.scores) and all(Path(p).is_file() for p in paths) and len(paths) <= 20:
+    per_file = len(paths) == len(result.scores) and all(Path(p).is_file() for p in paths) and len(paths) <= 20
+    if per_file:
         for path, score in result.scores.items():
             click.echo(f"{path}\t{score:.6f}")  # plain tab-separated, for scripts
     err.print(f"scored {result.n_scored} clip(s); CSVs in {result.out_dir}")
-    if result.evaluation is not None:
-        from .evaluate import result_table, summary_lines
+    if result.left_out:
+        err.print(f"[yellow]left out {len(result.left_out)} file(s) or folder(s) while scanning:[/]")
+        for item in result.left_out:
+            err.print(f"  {item}", markup=False, highlight=False)
+    if result.evaluation is not None and per_file and result.evaluation.official_score is None:
+        err.print("metrics: no AUC is defined for these clips (metrics.json has what is)")
+    elif result.evaluation is not None:
+        from .evaluate import print_evaluation
 
-        out.print(result_table(result.evaluation, f"{run_root.name}: DCASE 2024 metrics"))
-        for line in summary_lines(result.evaluation):
-            out.print(line)
+        print_evaluation(result.evaluation, f"{run.root.name}: DCASE 2024 metrics")
+    finish_flags(result.skipped)
     finish_skips(state, result.skipped, allow_skips)

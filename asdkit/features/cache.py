@@ -90,20 +90,29 @@ class FeatureCache:
         self._digests: dict[tuple[str, int, int], str] = {}
         self.remove_stale_temporaries()
 
-    def content_key(self, path: str | os.PathLike) -> str:
-        """Digest of a file's bytes, memoised per (path, size, mtime) within this process."""
-        stat = os.stat(path)
-        memo = (os.fspath(path), stat.st_size, stat.st_mtime_ns)
-        if memo not in self._digests:
-            self._digests[memo] = file_digest(path)
+    def content_key(self, path: str | os.PathLike) -> str | None:
+        """Digest of a file's bytes, memoised per (path, size, mtime) within this process;
+        ``None`` when the file cannot be read (gone, a dangling link, no permission):
+        such a file has no entry, and the decoder then reports it by name."""
+        try:
+            stat = os.stat(path)
+            memo = (os.fspath(path), stat.st_size, stat.st_mtime_ns)
+            if memo not in self._digests:
+                self._digests[memo] = file_digest(path)
+        except OSError:
+            return None
         return self._digests[memo]
 
     def entry_path(self, content: str, params: Mapping[str, Any] | str) -> Path:
         return self.root / params_key(params) / content[:2] / f"{content}.npy"
 
     def get(self, path: str | os.PathLike, params: Mapping[str, Any] | str) -> np.ndarray | None:
-        """The cached array for this file and parameters, or ``None`` (missing or corrupt)."""
-        entry = self.entry_path(self.content_key(path), params)
+        """The cached array for this file and parameters, or ``None`` (missing, corrupt,
+        or the file itself unreadable)."""
+        content = self.content_key(path)
+        if content is None:
+            return None
+        entry = self.entry_path(content, params)
         try:
             blob = entry.read_bytes()
         except FileNotFoundError:
@@ -113,10 +122,14 @@ class FeatureCache:
             self.stats.corrupt += 1
         return array
 
-    def put(self, path: str | os.PathLike, params: Mapping[str, Any] | str, array: np.ndarray) -> Path:
-        """Store ``array`` for this file and parameters (atomically); returns the entry path."""
+    def put(self, path: str | os.PathLike, params: Mapping[str, Any] | str, array: np.ndarray) -> Path | None:
+        """Store ``array`` for this file and parameters (atomically); returns the entry
+        path, or ``None`` when the file went away after it was read (nothing to key it by)."""
+        content = self.content_key(path)
+        if content is None:
+            return None
         self._write_params(params)
-        entry = self.entry_path(self.content_key(path), params)
+        entry = self.entry_path(content, params)
         atomic_write_bytes(entry, encode_entry(array))
         return entry
 

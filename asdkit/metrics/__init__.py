@@ -10,9 +10,9 @@ Main entry points:
 from .auc import MAX_FPR, harmonic_mean, partial_auc, roc_auc, roc_points
 from .compare import Comparison, RunEntry, compare_runs, evaluate_run, resolve_run
 from .evaluate import EvaluationResult, evaluate_scores_dir, evaluate_sections, write_metrics_json
-from .ground_truth import ClipsGroundTruth, NameGroundTruth, OfficialGroundTruth, resolve_ground_truth
+from ..formats.ground_truth import ClipsGroundTruth, NameGroundTruth, OfficialGroundTruth, resolve_ground_truth
 from .jackknife import Interval, jackknife_interval
-from .scores_io import read_score_csv, score_file_name, write_score_csv
+from ..formats.score_files import read_score_csv, score_file_name, write_score_csv
 from .sections import SectionData, load_sections
 
 __all__ = [

@@ -1,7 +1,6 @@
 """Several runs side by side: seeds grouped, differences to the first group.
 
-A run is a RUN folder (``RUN/scores/`` with the CSVs, maybe ``RUN/config.json`` and
-``RUN/clips.csv``) or a scores folder itself. Runs whose config.json files are equal
+A run is a RUN folder or a scores folder itself (:func:`asdkit.formats.run_layout.locate_scores`). Runs whose config.json files are equal
 once every ``seed`` key (at any depth) and timestamp keys are removed form one group, shown
 as mean and sample standard deviation (ddof = 1) over its runs; the first group is the
 reference for the differences (group mean minus reference mean).
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..formats.run_layout import locate_scores, read_json, run_name
 from .evaluate import EvaluationResult, evaluate_scores_dir
 
 #: keys that vary between repeats of one experiment without changing it
@@ -35,7 +35,7 @@ class RunEntry:
 
     @property
     def name(self) -> str:
-        return self.path.name if self.path.name != "scores" else self.path.parent.name
+        return run_name(self.path)
 
     @property
     def seed(self):
@@ -114,25 +114,8 @@ class Comparison:
 
 def resolve_run(path: str | os.PathLike) -> tuple[Path, Path | None]:
     """(scores folder, config.json or None) of a RUN folder or a scores folder."""
-    path = Path(path)
-    if (path / "scores").is_dir():
-        config = path / "config.json"
-        return path / "scores", config if config.is_file() else None
-    if path.is_dir() and any(path.glob("anomaly_score_*.csv")):
-        for candidate in (path / "config.json", path.parent / "config.json"):
-            if candidate.is_file():
-                return path, candidate
-        return path, None
-    raise InputError(f"{path}: neither a RUN folder with scores/ nor a folder of anomaly_score_*.csv files")
-
-
-def _read_config(path: Path | None) -> dict | None:
-    if path is None:
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not readable JSON ({exc})") from exc
+    located = locate_scores(path)
+    return located.scores_dir, located.config
 
 
 def _without_seed(value):
@@ -159,13 +142,12 @@ def _group_label(runs: list[RunEntry]) -> str:
 
 def evaluate_run(path: str | os.PathLike, ground_truth: str | os.PathLike | None = None,
                  with_ci: bool = True) -> RunEntry:
-    """Evaluate a RUN folder (truth from ``ground_truth``, else RUN/clips.csv, else names)."""
-    scores_dir, config_path = resolve_run(path)
-    run_dir = Path(path) if (Path(path) / "scores").is_dir() else scores_dir
-    clips = run_dir / "clips.csv"
-    use_clips = clips if ground_truth is None and clips.is_file() else None
-    result = evaluate_scores_dir(scores_dir, ground_truth, use_clips, with_ci=with_ci)
-    return RunEntry(Path(path), scores_dir, _read_config(config_path), result)
+    """Evaluate a run (truth from ``ground_truth``, else the run's clip table, else names)."""
+    located = locate_scores(path)
+    clips = located.clips if ground_truth is None else None
+    result = evaluate_scores_dir(located.scores_dir, ground_truth, clips, with_ci=with_ci)
+    config = None if located.config is None else read_json(located.config)
+    return RunEntry(Path(path), located.scores_dir, config, result)
 
 
 def compare_runs(paths: list[str | os.PathLike], ground_truth: str | os.PathLike | None = None,

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from .ground_truth import GroundTruth, NameGroundTruth
-from .scores_io import ScoreFile, find_score_files, read_decision_csv, read_score_csv
+from ..formats.ground_truth import GroundTruth, NameGroundTruth
+from ..formats.score_files import ScoreFile, find_score_files, read_decision_csv, read_score_csv
 
 
 @dataclass

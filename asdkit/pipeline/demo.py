@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..formats.run_layout import RunLayout
 from ..progress import Progress, ensure
+from ..utils import output_folder
 from .extract import ExtractResult, run_extract
 from .fit import FitResult, run_fit
 from .fuse import FuseResult, run_fuse
@@ -40,26 +42,23 @@ def run_demo(workdir: str | Path, *, seed: int = 0, device: str = "auto", epochs
              gnn: str = "sage_gat", synth_overrides: dict[str, Any] | None = None,
              progress: Progress | None = None) -> DemoResult:
     """Generate a small synthetic dataset in ``workdir/data`` and run every stage into ``workdir/run``."""
-    from ..synth import SynthConfig, generate
+    from ..synth import SynthConfig, generate_once
 
     progress = ensure(progress)
-    workdir = Path(workdir)
+    workdir = output_folder(workdir)
     data, run = workdir / "data", workdir / "run"
     config = SynthConfig.small(seed=seed, **(synth_overrides or {}))
-    if not (data / ".synth-complete").exists():
-        generate(data, config, progress)
-        (data / ".synth-complete").write_text(str(config.to_dict()))
+    generate_once(data, config, progress)
     extract = run_extract(data, run, ExtractSettings(
         backbone="mobilenetv2", backbone_options=dict(DEMO_BACKBONE), epochs=epochs, seed=seed, device=device),
         progress)
     fit = run_fit(run, FitSettings(gnn=gnn, epochs=DEMO_GNN_EPOCHS, seed=seed, device=device), progress)
-    score_device = device if device != "auto" else "cpu"
-    score = run_score([data], run, run / "scores", device=score_device, metrics_path=run / "metrics.json",
+    score = run_score([data], run, RunLayout(run).scores, device=device, metrics_path=RunLayout(run).metrics,
                       progress=progress)
     default = workdir / "default"
     run_extract(data, default, ExtractSettings(seed=seed, device=device), progress, cache_dir=run / "cache")
     run_fit(default, FitSettings(seed=seed, device=device), progress)
-    default_score = run_score([data], default, default / "scores", device=score_device,
-                              metrics_path=default / "metrics.json", progress=progress)
+    default_score = run_score([data], default, RunLayout(default).scores, device=device,
+                              metrics_path=RunLayout(default).metrics, progress=progress)
     fused = run_fuse([run, default], workdir / "fused")
     return DemoResult(data, run, extract, fit, score, default_score, fused)

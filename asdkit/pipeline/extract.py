@@ -4,6 +4,13 @@ The backbone is trained from scratch on the normal training clips with an ArcFac
 classifier over machine types (``labels="machine"``; metadata-free), over sections or
 attributes where the layout provides them, or with a self-supervised objective when
 there is only one class (one factory, one machine). Or it starts from ``weights``.
+
+Every clip's signal is checked (:mod:`asdkit.audio.quality`): a silent, constant,
+clipped or too short clip is refused, so that it never becomes a "normal" training
+example; ``on_error`` decides whether that stops the run or skips and lists the clip.
+The relative duration rule compares each clip with the median duration of the
+training clips that passed the other rules; that median is stored in the backbone
+bundle (``train_seconds``) for ``score`` to apply the same rule.
 """
 from __future__ import annotations
 
@@ -12,15 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from .. import registry
-from ..audio import AudioPolicy, Clip, LoadSummary, scan_dataset, write_clips_csv
+from ..audio import AudioPolicy, Clip, LoadSummary, Problem, SignalCheck, scan_dataset, write_clips_csv
+from ..audio.quality import bad_signal_message, duration_reasons
 from ..bundle import save_bundle, with_prefix
+from ..formats.bundle_schema import BackboneConfig, Component
 from ..errors import InputError
 from ..features import LogMelParams
 from ..progress import Progress, ensure
-from ..utils import resolve_device, seed_everything
+from ..utils import output_folder, resolve_device, seed_everything
 from .features import FeatureStream, collect_features
 from .runfolder import RunFolder
 from .settings import ExtractSettings
@@ -50,6 +60,34 @@ def is_training_clip(clip: Clip) -> bool:
     return clip.split == "train" and clip.label != "anomaly"
 
 
+def median_train_seconds(clips: list[Clip], summary: LoadSummary) -> float | None:
+    """Median decoded duration of the normal training clips (``None`` when unknown)."""
+    seconds = [summary.seconds[str(c.path)] for c in clips
+               if is_training_clip(c) and str(c.path) in summary.seconds]
+    return float(np.median(seconds)) if seconds else None
+
+
+def drop_short_clips(clips: list[Clip], feats: list[Any], check: SignalCheck, summary: LoadSummary,
+                     on_error: str) -> tuple[list[Clip], list[Any]]:
+    """Refuse clips far shorter than the training clips' median (the relative duration
+    rule, which needs all durations first): the first one is an :class:`InputError`
+    under ``on_error="fail"``; else each is left out and listed in ``summary.skipped``."""
+    kept_clips, kept_feats = [], []
+    for clip, feat in zip(clips, feats):
+        seconds = summary.seconds.get(str(clip.path))
+        reasons = [] if seconds is None else duration_reasons(seconds, check.rules, check.reference_seconds)
+        if not reasons:
+            kept_clips.append(clip)
+            kept_feats.append(feat)
+            continue
+        message = bad_signal_message(clip.path, reasons)
+        if on_error == "fail":
+            raise InputError(message)
+        summary.skipped.append(Problem(clip.path, message[len(f"{clip.path}: "):]))
+        summary.loaded -= 1
+    return kept_clips, kept_feats
+
+
 def _make_backbone(settings: ExtractSettings, n_mels: int, progress: Progress) -> torch.nn.Module:
     options = dict(settings.backbone_options)
     cls = registry.load("backbone", settings.backbone)
@@ -77,14 +115,18 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
     policy = AudioPolicy.from_dict(settings.audio) if settings.audio else AudioPolicy()
     device = resolve_device(settings.device)
     seed_everything(settings.seed)
-    run = RunFolder.at(out)
+    run = RunFolder.at(output_folder(out, "-o"))
 
     dataset = scan_dataset(data, settings.layout)
     for problem in dataset.problems:
         progress.warn(str(problem))
+    check = SignalCheck()
     stream = FeatureStream(dataset.clips, params, policy, Path(cache_dir) if cache_dir else run.cache,
-                           settings.on_error, progress)
+                           settings.on_error, progress, signal=check)
     clips, feats = collect_features(stream)
+    train_seconds = median_train_seconds(clips, stream.summary)
+    check = SignalCheck(check.rules, train_seconds)
+    clips, feats = drop_short_clips(clips, feats, check, stream.summary, settings.on_error)
     train_idx = [i for i, c in enumerate(clips) if is_training_clip(c)]
     if not train_idx:
         raise InputError(f"{data}: no normal training clips (split 'train') to train the backbone on")
@@ -107,10 +149,9 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
     embeddings = embed_clips(backbone, feats, batch_size=settings.batch_size, device=device,
                              progress=progress)
 
-    spec = {"name": backbone.asdkit_name, "options": backbone.asdkit_options}
-    save_bundle(run.backbone, with_prefix("backbone", backbone.state_dict()), {
-        "backbone": spec, "features": params.to_dict(), "audio": policy.to_dict(),
-        "labels": settings.labels, "classes": classes, "objective": objective})
+    config = BackboneConfig(Component(backbone.asdkit_name, dict(backbone.asdkit_options)), params.to_dict(),
+                            policy.to_dict(), settings.labels, list(classes), objective, train_seconds)
+    save_bundle(run.backbone, with_prefix("backbone", backbone.state_dict()), config.to_dict())
     run.save_tensor(run.embeddings, "embeddings", embeddings)
     write_clips_csv(run.clips, clips)
     run.update_history("backbone", history)

@@ -27,6 +27,7 @@ from .. import registry
 from ..audio import Clip, read_clips_csv
 from ..bundle import load_bundle, save_bundle, split_prefix, with_prefix
 from ..errors import ConfigError
+from ..formats.bundle_schema import BackboneConfig, Component, GraphSpec, ModelConfig
 from ..progress import Progress, ensure
 from ..utils import atomic_write_json, resolve_device, seed_everything
 from .extract import class_key, is_training_clip
@@ -48,14 +49,14 @@ class FitResult:
     thresholds: dict[str, float]
 
 
-def graph_labels(train_clips: list[Clip], x: Tensor, backbone_config: dict[str, Any],
+def graph_labels(train_clips: list[Clip], x: Tensor, backbone_config: BackboneConfig,
                  seed: int) -> tuple[Tensor, list[str], str]:
     """Class of each training node, the class names, and where they came from."""
     machines = sorted({c.machine for c in train_clips})
     if len(machines) > 1:
         keys, source = [c.machine for c in train_clips], "machine"
     else:
-        mode = backbone_config.get("labels", "machine")
+        mode = backbone_config.labels
         keys = [class_key(c, mode) for c in train_clips]
         source = mode
         if len(set(keys)) < 2:
@@ -133,14 +134,14 @@ class _GraphFit:
 
     vectors: Tensor  # (N_clips, D') refined vectors of every clip (test clips inductively)
     tensors: dict[str, Tensor]
-    config: dict[str, Any]
+    config: dict[str, Any]  # the graph stage's fields of ModelConfig
     history: list[dict[str, Any]]
     stats: dict[str, float]
     graph_json: dict[str, Any]
 
 
 def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, train_rows: list[int],
-               backbone_config: dict[str, Any], progress: Progress) -> tuple[_GraphFit, str, list[str]]:
+               backbone_config: BackboneConfig, progress: Progress) -> tuple[_GraphFit, str, list[str]]:
     from ..graph.build import graph_stats, knn_graph
     from ..graph.model import refine, refine_inductive
     from ..graph.train import train_graph_model
@@ -154,9 +155,10 @@ def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, tra
     edge_index = knn_graph(x, min(settings.k, x.shape[0] - 1), knn)
     task.advance()
     task.close()
-    layer = registry.create("graph_layer", settings.gnn, settings.gnn_options, x.shape[1], settings.hidden_dim)
+    layer = registry.create("graph_layer", settings.gnn, settings.gnn_options, x.shape[1], settings.graph_dim)
     model, _, history = train_graph_model(
-        x, edge_index, labels, layer=layer, head_dim=settings.head_dim, epochs=settings.epochs,
+        x, edge_index, labels, layer=layer, head_dim=settings.head_dim,
+        head_hidden_dim=settings.head_hidden_dim, epochs=settings.epochs,
         lr=settings.lr, loss=settings.loss, loss_options=settings.graph_loss_options(),
         batch_size=settings.batch_size, device=str(resolve_device(settings.device)), seed=settings.seed,
         progress=progress)
@@ -167,9 +169,9 @@ def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, tra
     others = [i for i in range(len(clips)) if i not in in_graph]
     if others:  # knn still indexes x: knn_graph built it on the training embeddings
         vectors[others] = refine_inductive(model, x, edge_index, embeddings[others], knn, k_used).cpu()
-    gnn_spec = {"name": layer.asdkit_name, "options": layer.asdkit_options, "in_dim": int(x.shape[1]),
-                "out_dim": settings.hidden_dim, "head_dim": settings.head_dim, "head_hidden_dim": 256}
-    config = {"gnn": gnn_spec, "k": k_used, "knn": {"name": knn.asdkit_name, "options": knn.asdkit_options},
+    gnn_spec = GraphSpec(layer.asdkit_name, dict(layer.asdkit_options), int(x.shape[1]), settings.graph_dim,
+                         settings.head_dim, settings.head_hidden_dim)
+    config = {"gnn": gnn_spec, "k": k_used, "knn": Component(knn.asdkit_name, dict(knn.asdkit_options)),
               "graph_labels": label_source, "graph_classes": label_names}
     tensors = {**with_prefix("graph", model.state_dict()), "train.x": x, "train.edge_index": edge_index}
     stats = graph_stats(edge_index, x.shape[0], torch.tensor([machines.index(c.machine) for c in train_clips]))
@@ -188,7 +190,8 @@ def run_fit(run_path: str | Path, settings: FitSettings | None = None,
     seed_everything(settings.seed)
     clips = read_clips_csv(run.clips)
     raw = embeddings_of(run)
-    backbone_tensors, backbone_config = load_bundle(run.backbone)
+    backbone_tensors, raw_backbone_config = load_bundle(run.backbone)
+    backbone_config = BackboneConfig.from_dict(raw_backbone_config, str(run.backbone))
     train_rows = [i for i, c in enumerate(clips) if is_training_clip(c)]
     train_clips = [clips[i] for i in train_rows]
 
@@ -197,21 +200,20 @@ def run_fit(run_path: str | Path, settings: FitSettings | None = None,
                                                    backbone_config, progress)
     else:  # the scorers see the backbone's embeddings untouched
         machines = sorted({c.machine for c in train_clips})
-        graph = _GraphFit(raw, {}, {"gnn": None, "k": 0, "knn": None}, [], {}, {})
+        graph = _GraphFit(raw, {}, {}, [], {}, {})
         label_source = "none"
     scorers = _fit_scorers(settings, graph.vectors[train_rows], train_clips, machines)
 
-    config = {
-        "backbone": backbone_config["backbone"], "features": backbone_config["features"],
-        "audio": backbone_config["audio"], "score_on": space, **graph.config,
-        "scorer": {"name": settings.scorer, "options": registry.resolve_options(
-            registry.load("scorer", settings.scorer), settings.scorer_options, settings.scorer)},
-        "machines": machines, "thresholds": scorers.thresholds, "heldout_score_stats": scorers.stats,
-        "fit": settings.to_dict(),
-    }
+    scorer_options = registry.resolve_options(registry.load("scorer", settings.scorer), settings.scorer_options,
+                                              settings.scorer)
+    config = ModelConfig(
+        backbone=backbone_config.backbone, features=backbone_config.features, audio=backbone_config.audio,
+        scorer=Component(settings.scorer, scorer_options), machines=machines, thresholds=scorers.thresholds,
+        score_on=space, heldout_score_stats=scorers.stats, fit=settings.to_dict(),
+        train_seconds=backbone_config.train_seconds, **graph.config)
     tensors = {**with_prefix("backbone", split_prefix(backbone_tensors, "backbone")),
                **graph.tensors, **scorers.tensors, "heldout.scores": scorers.heldout}
-    save_bundle(run.model, tensors, config)
+    save_bundle(run.model, tensors, config.to_dict())
     run.save_tensor(run.refined, "refined", graph.vectors)
     if graph.graph_json:
         atomic_write_json(run.graph, graph.graph_json)

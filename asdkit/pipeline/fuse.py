@@ -25,13 +25,16 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..audio import read_clips_csv
 from ..bundle import load_bundle
 from ..errors import InputError
+from ..formats.bundle_schema import ModelConfig
+from ..formats.clips_table import read_clips_csv
+from ..formats.run_layout import RunLayout, scored_clips_file, threshold_of
+from ..utils import output_folder
 from .extract import is_training_clip
-from .runfolder import RunFolder
-from .score import SCORED_CLIPS, evaluate_scored, write_section_csvs
 from .heldout import zscore
+from .runfolder import RunFolder
+from .score import evaluate_scored, write_section_csvs
 from .threshold import gamma_threshold
 
 
@@ -63,11 +66,12 @@ class FuseResult:
 
 
 def _load_member(path: str | Path) -> _Member:
-    from ..metrics.scores_io import find_score_files, read_score_csv
+    from ..formats.score_files import find_score_files, read_score_csv
 
     run = RunFolder.at(path)
-    tensors, config = load_bundle(run.model)
-    if "heldout_score_stats" not in config or "heldout.scores" not in tensors:
+    tensors, raw_config = load_bundle(run.model)
+    config = ModelConfig.from_dict(raw_config, str(run.model))
+    if not config.heldout_score_stats or "heldout.scores" not in tensors:
         raise InputError(f"{run.root}: model has no held-out training scores (fitted by an older asdkit); "
                          "run 'asdkit fit' again")
     files = find_score_files(run.scores, "anomaly_score") if run.scores.is_dir() else {}
@@ -81,9 +85,8 @@ def _load_member(path: str | Path) -> _Member:
     heldout = tensors["heldout.scores"].double().numpy()
     if len(train) != heldout.shape[0]:
         raise InputError(f"{run.root}: {heldout.shape[0]} held-out scores for {len(train)} training clips")
-    return _Member(run.root, config["heldout_score_stats"],
-                   test, {str(c.path): float(v) for c, v in zip(train, heldout)}, train,
-                   bool(config.get("fit", {}).get("normalize_scores", False)))
+    return _Member(run.root, config.heldout_score_stats,
+                   test, {str(c.path): float(v) for c, v in zip(train, heldout)}, train, config.normalizes_scores)
 
 
 def _check_same_clips(members: Sequence[_Member]) -> None:
@@ -133,7 +136,7 @@ def run_fuse(runs: Sequence[str | Path], out_dir: str | Path, *, weights: Sequen
     members = [_load_member(r) for r in runs]
     _check_same_clips(members)
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    output_folder(out)
     thresholds = _thresholds(members, w, false_alarm_rate)
     groups = {}
     for (machine, section), first in members[0].test.items():
@@ -142,14 +145,15 @@ def run_fuse(runs: Sequence[str | Path], out_dir: str | Path, *, weights: Sequen
                        for m in members], w)
         groups[(machine, section)] = [(n, float(v)) for n, v in zip(names, fused)]
 
-    def threshold_of(machine: str, section: str) -> float:
-        return thresholds.get(f"{machine}/{section}", thresholds.get(machine, float("inf")))
+    def threshold(machine: str, section: str) -> float:
+        found = threshold_of(thresholds, machine, section)
+        return float("inf") if found is None else found
 
-    result = FuseResult(out, write_section_csvs(groups, threshold_of, out),
-                        {f"{m}/{s}": threshold_of(m, s) for m, s in groups})
+    result = FuseResult(out, write_section_csvs(groups, threshold, out),
+                        {f"{m}/{s}": threshold(m, s) for m, s in groups})
     result.scores = {(m, s, n): v for (m, s), rows in groups.items() for n, v in rows}
-    table = members[0].root / "scores" / SCORED_CLIPS
+    table = scored_clips_file(RunLayout(members[0].root).scores)
     if evaluate and table.exists():
-        shutil.copyfile(table, out / SCORED_CLIPS)
-        result.evaluation = evaluate_scored(out, out / "metrics.json")
+        shutil.copyfile(table, scored_clips_file(out))
+        result.evaluation = evaluate_scored(out, RunLayout(out).metrics)
     return result

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -18,9 +18,12 @@ from torch import Tensor
 from .. import registry
 from ..api import KnnBackend, Scorer
 from ..audio import AudioPolicy
-from ..bundle import load_bundle, split_prefix
+from ..bundle import find_bundle, load_bundle, split_prefix
 from ..errors import InputError, ModelError
 from ..features import LogMelParams
+from ..formats.bundle_schema import Component, GraphSpec, ModelConfig
+from ..formats.run_layout import threshold_of
+from ..utils import resolve_device
 from .heldout import zscore
 
 
@@ -32,23 +35,23 @@ def _load_state(module: torch.nn.Module, state: dict[str, Tensor], what: str) ->
     return module.eval()
 
 
-def build_backbone(spec: dict[str, Any], tensors: dict[str, Tensor]) -> torch.nn.Module:
-    backbone = registry.create("backbone", spec["name"], spec["options"])
-    return _load_state(backbone, split_prefix(tensors, "backbone"), f"backbone '{spec['name']}'")
+def build_backbone(spec: Component, tensors: dict[str, Tensor]) -> torch.nn.Module:
+    backbone = registry.create("backbone", spec.name, spec.options)
+    return _load_state(backbone, split_prefix(tensors, "backbone"), f"backbone '{spec.name}'")
 
 
-def build_graph_model(spec: dict[str, Any], tensors: dict[str, Tensor]) -> torch.nn.Module:
+def build_graph_model(spec: GraphSpec, tensors: dict[str, Tensor]) -> torch.nn.Module:
     from ..graph.model import GraphModel
 
-    layer = registry.create("graph_layer", spec["name"], spec["options"], spec["in_dim"], spec["out_dim"])
-    model = GraphModel(layer, spec["head_dim"], spec["head_hidden_dim"])
-    return _load_state(model, split_prefix(tensors, "graph"), f"graph network '{spec['name']}'")
+    layer = registry.create("graph_layer", spec.name, spec.options, spec.in_dim, spec.out_dim)
+    model = GraphModel(layer, spec.head_dim, spec.head_hidden_dim)
+    return _load_state(model, split_prefix(tensors, "graph"), f"graph network '{spec.name}'")
 
 
-def build_scorers(spec: dict[str, Any], machines: Sequence[str], tensors: dict[str, Tensor]) -> dict[str, Scorer]:
+def build_scorers(spec: Component, machines: Sequence[str], tensors: dict[str, Tensor]) -> dict[str, Scorer]:
     scorers = {}
     for i, machine in enumerate(machines):
-        scorer = registry.create("scorer", spec["name"], spec["options"])
+        scorer = registry.create("scorer", spec.name, spec.options)
         scorer.load_state_dict(split_prefix(tensors, f"scorer.{i}"))
         scorers[machine] = scorer
     return scorers
@@ -68,37 +71,36 @@ class AsdModel:
     k: int
     scorers: dict[str, Scorer]
     thresholds: dict[str, float]
-    config: dict[str, Any]
+    config: ModelConfig
     device: torch.device
     bundle_path: Path | None = None
 
     @classmethod
     def load(cls, path: str | Path, device: torch.device | str = "cpu", optimize: bool = True) -> "AsdModel":
-        from ..bundle import find_bundle
-
-        device = torch.device(device)
-        tensors, config = load_bundle(path)
-        backbone = build_backbone(config["backbone"], tensors).to(device)
+        device = resolve_device(device)
+        bundle = find_bundle(path)
+        tensors, raw_config = load_bundle(bundle)
+        config = ModelConfig.from_dict(raw_config, str(bundle))
+        backbone = build_backbone(config.backbone, tensors).to(device)
         if optimize:
             from ..backbones.inference import optimize_for_inference
 
             backbone = optimize_for_inference(backbone)
         graph_model = train_x = edge_index = knn = None
-        if config.get("score_on", "refined") == "refined":
-            graph_model = build_graph_model(config["gnn"], tensors).to(device)
+        if config.score_on == "refined":
+            assert config.gnn is not None and config.knn is not None  # ModelConfig checks it
+            graph_model = build_graph_model(config.gnn, tensors).to(device)
             train_x, edge_index = tensors["train.x"].to(device), tensors["train.edge_index"]
-            knn = registry.create("knn", config["knn"]["name"], config["knn"]["options"])
+            knn = registry.create("knn", config.knn.name, config.knn.options)
             knn.build(train_x)
-        return cls(backbone, LogMelParams.from_dict(config["features"]),
-                   AudioPolicy.from_dict(config["audio"]), graph_model, train_x,
-                   edge_index, knn, int(config["k"]),
-                   build_scorers(config["scorer"], config["machines"], tensors),
-                   {k: float(v) for k, v in config["thresholds"].items()}, config, device,
-                   find_bundle(path))
+        return cls(backbone, LogMelParams.from_dict(config.features),
+                   AudioPolicy.from_dict(config.audio), graph_model, train_x,
+                   edge_index, knn, config.k, build_scorers(config.scorer, config.machines, tensors),
+                   {k: float(v) for k, v in config.thresholds.items()}, config, device, bundle)
 
     @property
     def machines(self) -> list[str]:
-        return list(self.config["machines"])
+        return list(self.config.machines)
 
     def check_machines(self, machines: Sequence[str], where: str = "") -> None:
         unseen = sorted(set(machines) - set(self.scorers))
@@ -143,19 +145,21 @@ class AsdModel:
     @property
     def normalizes_scores(self) -> bool:
         """Whether scores are given as z-scores of the section's held-out training scores."""
-        return bool(self.config.get("fit", {}).get("normalize_scores", False))
+        return self.config.normalizes_scores
 
     def normalize(self, scores: np.ndarray, machines: Sequence[str], sections: Sequence[str]) -> np.ndarray:
         """Per machine and section: ``(s - mean) / std`` of that section's held-out
         training scores, when the model was fitted with ``normalize_scores``; else as is."""
         if not self.normalizes_scores:
             return scores
-        stats = self.config.get("heldout_score_stats") or {}
+        stats = self.config.heldout_score_stats
         return np.array([zscore(stats, m, s, float(v), "model") for v, m, s in zip(scores, machines, sections)])
 
     def threshold(self, machine: str, section: str) -> float:
         """Decision threshold, on the same scale as the scores :meth:`normalize` gives."""
-        raw = self.thresholds.get(f"{machine}/{section}", self.thresholds[machine])
+        raw = threshold_of(self.thresholds, machine, section)
+        if raw is None:
+            raise ModelError(f"{self.bundle_path}: no decision threshold for machine '{machine}'")
         if not self.normalizes_scores:
             return raw
-        return zscore(self.config.get("heldout_score_stats") or {}, machine, section, raw, "model")
+        return zscore(self.config.heldout_score_stats, machine, section, raw, "model")

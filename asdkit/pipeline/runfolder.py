@@ -1,23 +1,7 @@
-"""The RUN folder: where extract, fit and score keep what they make.
-
-::
-
-    RUN/config.json             everything needed to redo the run, with package versions
-    RUN/clips.csv               the Clip records, one row per embedded clip
-    RUN/embeddings.safetensors  backbone embeddings (N, D), rows aligned with clips.csv
-    RUN/backbone/               bundle: trained backbone + feature and audio settings
-    RUN/history.json            training curves {"backbone": [...], "gnn": [...]}
-    RUN/model/                  bundle: backbone, graph network, head, scorers, training graph
-    RUN/refined.safetensors     embeddings after graph network + head (N, D')
-    RUN/graph.json              the training kNN graph and its statistics
-    RUN/scores/                 official CSVs per machine and section, thresholds.json
-    RUN/metrics.json            evaluation results
-
-Every write is atomic.
-"""
+"""A RUN folder (layout: :mod:`asdkit.formats.run_layout`) with the writes the
+pipeline makes there: config and history updates and tensors, all atomic."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,49 +9,22 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from ..errors import InputError, ModelError
+from ..errors import InputError
+from ..formats.run_layout import RunLayout
+from ..numerics import numerics_in_effect
 from ..utils import atomic_open, atomic_write_json, package_versions
 
 
 @dataclass(frozen=True)
-class RunFolder:
-    root: Path
-
-    @classmethod
-    def at(cls, path: str | Path) -> "RunFolder":
-        return cls(Path(path))
-
-    config = property(lambda self: self.root / "config.json")
-    clips = property(lambda self: self.root / "clips.csv")
-    embeddings = property(lambda self: self.root / "embeddings.safetensors")
-    backbone = property(lambda self: self.root / "backbone")
-    history = property(lambda self: self.root / "history.json")
-    model = property(lambda self: self.root / "model")
-    refined = property(lambda self: self.root / "refined.safetensors")
-    graph = property(lambda self: self.root / "graph.json")
-    scores = property(lambda self: self.root / "scores")
-    metrics = property(lambda self: self.root / "metrics.json")
-    cache = property(lambda self: self.root / "cache")
-
-    def require_extracted(self) -> None:
-        for path in (self.clips, self.embeddings, self.backbone):
-            if not path.exists():
-                raise ModelError(f"{self.root}: no extracted embeddings ({path.name} missing; "
-                                 "run 'asdkit extract DATA -o RUN' first)")
+class RunFolder(RunLayout):
+    """:class:`RunLayout` plus the pipeline's writes."""
 
     # ------------------------------------------------------------ json files
-    def read_json(self, path: Path, default: Any = None) -> Any:
-        if not path.exists():
-            return default
-        try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path}: unreadable JSON ({exc})") from None
-
     def update_config(self, stage: str, settings: dict[str, Any]) -> None:
         config = self.read_json(self.config, {}) or {}
         config[stage] = settings
         config["versions"] = package_versions()
+        config["numerics"] = numerics_in_effect()  # the CPU kernels the results came from
         atomic_write_json(self.config, config)
 
     def update_history(self, stage: str, rows: list[dict[str, Any]]) -> None:

@@ -4,6 +4,13 @@ Clips stream in chunks (bounded memory whatever the folder's size). Inductive by
 default: each clip is attached to its ``k`` nearest *training* clips only, so its score
 does not depend on which other clips are scored with it. ``transductive=True`` also
 links the scored clips among themselves (all clips are then processed at once).
+
+Every decoded clip's signal is checked first (:mod:`asdkit.audio.quality`, with the
+relative duration rule against the model's ``train_seconds``). ``on_bad_signal=
+"refuse"`` (default) refuses a silent, constant, clipped or too short clip like a
+corrupt file (``on_error`` then fails or skips); ``"flag"`` scores it, forces its
+decision to 1 (anomalous) and lists it in ``OUT/bad_signals.csv`` and
+``ScoreResult.flagged``, so it can never pass as normal.
 """
 from __future__ import annotations
 
@@ -13,15 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from ..audio import Clip, LoadSummary, scan_dataset, write_clips_csv
-from ..audio.naming import parse_anonymised, parse_dcase2020, parse_dcase2021, parse_generic
+from ..audio import Clip, LoadSummary, Problem, SignalCheck, scan_dataset, write_clips_csv
 from ..errors import InputError
+from ..formats.names import parse_anonymised, parse_dcase2020, parse_dcase2021, parse_generic
+from ..formats.run_layout import BAD_SIGNALS, RunLayout, scored_clips_file, thresholds_file, write_thresholds
 from ..progress import Progress, ensure
-from ..utils import atomic_write_json
+from ..utils import atomic_open, output_folder
 from .features import FeatureStream
 from .model import AsdModel
 
-SCORED_CLIPS = "scored_clips.csv"
 
 
 @dataclass
@@ -32,6 +39,8 @@ class ScoreResult:
     skipped: LoadSummary
     evaluation: Any = None  # asdkit.metrics.EvaluationResult when labels are known
     scores: dict[str, float] = dataclasses.field(default_factory=dict)  # path -> score
+    flagged: list[Problem] = dataclasses.field(default_factory=list)  # scored with a bad signal, decision 1
+    left_out: list[Problem] = dataclasses.field(default_factory=list)  # what scanning the folders left out
 
 
 def clip_from_path(path: Path, known_machines: Sequence[str], machine: str | None = None) -> Clip:
@@ -51,13 +60,17 @@ def clip_from_path(path: Path, known_machines: Sequence[str], machine: str | Non
 
 
 def collect_clips(inputs: Iterable[str | Path], model: AsdModel, *, machine: str | None = None,
-                  layout: str = "auto", split: str = "test") -> list[Clip]:
-    """Folders are scanned as datasets (only ``split`` clips, unless ``all``); files as given."""
+                  layout: str = "auto", split: str = "test", left_out: list[Problem] | None = None) -> list[Clip]:
+    """Folders are scanned as datasets (only ``split`` clips, unless ``all``); files as given.
+    What a scan leaves out (names off the layout, broken links, ...) goes to ``left_out``."""
     clips: list[Clip] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = scan_dataset(path, layout).clips
+            dataset = scan_dataset(path, layout)
+            if left_out is not None:
+                left_out.extend(dataset.problems)
+            found = dataset.clips
             if machine is not None:
                 found = [dataclasses.replace(c, machine=machine) for c in found]
             clips.extend(c for c in found if split == "all" or c.split == split)
@@ -83,12 +96,20 @@ def _check_unique_names(clips: Sequence[Clip]) -> None:
         seen[key] = clip.path
 
 
+def signal_check(model: AsdModel, on_bad_signal: str = "refuse") -> SignalCheck:
+    """The signal rules for a model: defaults, relative to its training clips' duration."""
+    return SignalCheck(reference_seconds=getattr(model.config, "train_seconds", None), on_bad=on_bad_signal)
+
+
 def score_clips(model: AsdModel, clips: Sequence[Clip], *, transductive: bool = False,
-                on_error: str = "fail", progress: Progress | None = None) -> tuple[list[Clip], list[float], LoadSummary]:
-    """Score clips in streamed chunks: ``(scored clips, scores, load summary)``."""
+                on_error: str = "fail", progress: Progress | None = None,
+                signal: SignalCheck | None = None) -> tuple[list[Clip], list[float], LoadSummary]:
+    """Score clips in streamed chunks: ``(scored clips, scores, load summary)``; with
+    ``signal`` bad signals are refused or listed in the summary's ``flagged``."""
     progress = ensure(progress)
     chunk = len(clips) if transductive else 64
-    stream = FeatureStream(clips, model.params, model.policy, None, on_error, progress, chunk_size=max(1, chunk))
+    stream = FeatureStream(clips, model.params, model.policy, None, on_error, progress, chunk_size=max(1, chunk),
+                           signal=signal)
     done: list[Clip] = []
     scores: list[float] = []
     for chunk_clips, feats in stream:
@@ -100,21 +121,29 @@ def score_clips(model: AsdModel, clips: Sequence[Clip], *, transductive: bool = 
     return done, scores, stream.summary
 
 
-def write_official_csvs(model: AsdModel, clips: Sequence[Clip], scores: Sequence[float], out_dir: Path) -> list[Path]:
-    """``anomaly_score_*`` and ``decision_result_*`` per machine and section."""
+def write_official_csvs(model: AsdModel, clips: Sequence[Clip], scores: Sequence[float], out_dir: Path,
+                        flagged: Iterable[Problem] = ()) -> list[Path]:
+    """``anomaly_score_*`` and ``decision_result_*`` per machine and section; the
+    decision of a ``flagged`` clip (a bad signal) is 1 whatever its score."""
     groups: dict[tuple[str, str], list[tuple[str, float]]] = defaultdict(list)
+    bad = {str(p.path) for p in flagged}
+    forced = set()
     for clip, score in zip(clips, scores):
         groups[(clip.machine, clip.section)].append((clip.path.name, score))
-    return write_section_csvs(groups, model.threshold, out_dir)
+        if str(clip.path) in bad:
+            forced.add((clip.machine, clip.section, clip.path.name))
+    return write_section_csvs(groups, model.threshold, out_dir, forced)
 
 
 def write_section_csvs(groups: dict[tuple[str, str], list[tuple[str, float]]],
-                       threshold_of: Callable[[str, str], float], out_dir: Path) -> list[Path]:
+                       threshold_of: Callable[[str, str], float], out_dir: Path,
+                       forced: Iterable[tuple[str, str, str]] = ()) -> list[Path]:
     """For each (machine, section) -> ``[(file name, score)]``: the score and decision CSVs
-    (decision 1 when the score is above ``threshold_of(machine, section)``) and
-    ``thresholds.json``."""
+    (decision 1 when the score is above ``threshold_of(machine, section)``, or when
+    ``(machine, section, file name)`` is in ``forced``) and ``thresholds.json``."""
     from ..metrics import score_file_name, write_score_csv
 
+    forced = set(forced)
     written = []
     thresholds = {}
     for (machine, section), rows in sorted(groups.items()):
@@ -125,29 +154,54 @@ def write_section_csvs(groups: dict[tuple[str, str], list[tuple[str, float]]],
         score_path = out_dir / score_file_name(machine, section, "anomaly_score")
         decision_path = out_dir / score_file_name(machine, section, "decision_result")
         write_score_csv(score_path, names, values)
-        write_score_csv(decision_path, names, [int(v > threshold) for v in values])
+        write_score_csv(decision_path, names, [int(v > threshold or (machine, section, n) in forced)
+                                               for n, v in rows])
         written += [score_path, decision_path]
-    atomic_write_json(out_dir / "thresholds.json", thresholds)
+    write_thresholds(thresholds_file(out_dir), thresholds)
     return written
+
+
+def write_bad_signals_csv(path: Path, clips: Sequence[Clip], flagged: Iterable[Problem]) -> Path:
+    """``path,machine,section,reason`` of every flagged clip (header only when none)."""
+    import csv
+
+    reasons = {str(p.path): p.reason for p in flagged}
+    with atomic_open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "machine", "section", "reason"])
+        for clip in clips:
+            if str(clip.path) in reasons:
+                writer.writerow([str(clip.path), clip.machine, clip.section, reasons[str(clip.path)]])
+    return path
 
 
 def run_score(inputs: Sequence[str | Path], model_path: str | Path, out_dir: str | Path, *,
               machine: str | None = None, layout: str = "auto", split: str = "test",
-              transductive: bool = False, on_error: str = "fail", device: str = "cpu",
-              evaluate: bool = True, metrics_path: str | Path | None = None,
+              transductive: bool = False, on_error: str = "fail", on_bad_signal: str = "refuse",
+              device: str = "auto", evaluate: bool = True, metrics_path: str | Path | None = None,
               progress: Progress | None = None, model: AsdModel | None = None) -> ScoreResult:
     """Score files and folders with a fitted model; write the official CSVs to ``out_dir``."""
     progress = ensure(progress)
     model = model or AsdModel.load(model_path, device)
-    clips = collect_clips(inputs, model, machine=machine, layout=layout, split=split)
+    check = signal_check(model, on_bad_signal)
+    if check.reference_seconds is None:
+        progress.warn("the model records no training-clip duration (fitted before asdkit checked signals); "
+                      "only the absolute minimum duration applies (re-run extract and fit to compare with it)")
+    left_out: list[Problem] = []
+    clips = collect_clips(inputs, model, machine=machine, layout=layout, split=split, left_out=left_out)
     done, scores, summary = score_clips(model, clips, transductive=transductive,
-                                        on_error=on_error, progress=progress)
-    out = Path(out_dir)
-    files = write_official_csvs(model, done, scores, out)
-    result = ScoreResult(out, len(done), files, summary, scores={str(c.path): s for c, s in zip(done, scores)})
+                                        on_error=on_error, progress=progress, signal=check)
+    out = output_folder(out_dir)
+    files = write_official_csvs(model, done, scores, out, summary.flagged)
+    if on_bad_signal == "flag":
+        files.append(write_bad_signals_csv(out / BAD_SIGNALS, done, summary.flagged))
+    elif (out / BAD_SIGNALS).exists():  # left by an earlier flagging run: it would describe other clips
+        (out / BAD_SIGNALS).unlink()
+    result = ScoreResult(out, len(done), files, summary, scores={str(c.path): s for c, s in zip(done, scores)},
+                         flagged=list(summary.flagged), left_out=left_out)
     if evaluate and done and all(c.label != "unknown" for c in done):
-        write_clips_csv(out / SCORED_CLIPS, [dataclasses.replace(c, split="test") for c in done])
-        result.evaluation = evaluate_scored(out, Path(metrics_path or out / "metrics.json"), progress)
+        write_clips_csv(scored_clips_file(out), [dataclasses.replace(c, split="test") for c in done])
+        result.evaluation = evaluate_scored(out, Path(metrics_path or RunLayout(out).metrics), progress)
     return result
 
 
@@ -157,8 +211,8 @@ def evaluate_scored(out: Path, metrics_path: Path, progress: Progress | None = N
     from ..metrics import evaluate_scores_dir, write_metrics_json
 
     try:
-        evaluation = evaluate_scores_dir(out, clips=out / SCORED_CLIPS)
-    except InputError as exc:  # e.g. a section without normal clips: no AUC, but scores stand
+        evaluation = evaluate_scores_dir(out, clips=scored_clips_file(out))
+    except InputError as exc:  # no figure defined at all, or scores that do not match: the scores stand
         ensure(progress).warn(f"metrics not computed: {exc}")
         return None
     write_metrics_json(evaluation, metrics_path)

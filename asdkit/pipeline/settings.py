@@ -12,6 +12,13 @@ OBJECTIVES = ("auto", "arcface", "augmentation", "statex", "featex")  # asdkit.b
 SCORE_SPACES = ("auto", "refined", "embedding")
 
 
+def require_positive(*named: tuple[str, float]) -> None:
+    """A one-line ConfigError naming the first option that is not a positive finite number."""
+    for option, value in named:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+            raise ConfigError(f"{option} must be a positive number, got {value}")
+
+
 @dataclass
 class ExtractSettings:
     """How ``asdkit extract`` turns a dataset into embeddings."""
@@ -45,8 +52,13 @@ class ExtractSettings:
             raise ConfigError(f"--objective must be one of {', '.join(OBJECTIVES)}, got '{self.objective}'")
         if self.on_error not in ("fail", "skip"):
             raise ConfigError(f"--on-error must be fail or skip, got '{self.on_error}'")
-        if self.epochs < 0 or self.batch_size < 1:
-            raise ConfigError("epochs must be >= 0 and batch size >= 1")
+        if self.epochs < 0:
+            raise ConfigError(f"--epochs must be >= 0, got {self.epochs}")
+        require_positive(("--batch-size", self.batch_size), ("--lr", self.lr))
+        if self.crop_frames < 0:
+            raise ConfigError(f"--crop-frames must be >= 0 (0: full clips), got {self.crop_frames}")
+        if not 0.0 <= self.mixup <= 1.0:
+            raise ConfigError(f"--mixup must be in [0, 1], got {self.mixup}")
 
     to_dict = asdict
 
@@ -68,8 +80,9 @@ class FitSettings:
     knn: str = "faiss"
     knn_options: dict[str, Any] = field(default_factory=dict)
     k: int = 10
-    hidden_dim: int = 256
-    head_dim: int = 128
+    graph_dim: int = 256  # graph network output size (each layer's inner width: --gnn-opt hidden_dim=N)
+    head_dim: int = 128  # size of the refined vectors the scorers see
+    head_hidden_dim: int = 256  # the projection head's inner width
     epochs: int = 60  # 20/60/100 scored alike on synthetic data (README); 60 is cheaper than 100
     lr: float = 1e-3
     loss: str = "arcface"  # a margin loss of asdkit.losses; margin/scale are ArcFace's
@@ -90,6 +103,12 @@ class FitSettings:
             raise ConfigError(f"k must be >= 1, got {self.k}")
         if self.epochs < 1:
             raise ConfigError(f"graph network epochs must be >= 1, got {self.epochs}")
+        require_positive(("--lr", self.lr), ("--graph-dim", self.graph_dim), ("--head-dim", self.head_dim),
+                         ("--head-hidden-dim", self.head_hidden_dim), ("--scale", self.scale))
+        if self.batch_size is not None:
+            require_positive(("--batch-size", self.batch_size))
+        if not 0.0 <= self.margin < 3.2:
+            raise ConfigError(f"--margin must be in [0, pi) radians, got {self.margin}")
         if not 0.0 < self.false_alarm_rate < 1.0:
             raise ConfigError(f"--false-alarm-rate must be between 0 and 1 (exclusive), got {self.false_alarm_rate}")
 
@@ -103,4 +122,7 @@ class FitSettings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "FitSettings":
+        data = dict(data)
+        if "hidden_dim" in data and "graph_dim" not in data:  # its name before asdkit 0.2
+            data["graph_dim"] = data.pop("hidden_dim")
         return dataclass_from_dict(cls, data, cls.__name__)

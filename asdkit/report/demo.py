@@ -7,16 +7,16 @@ training mean. Numbers are made up; only the file formats are real.
 """
 from __future__ import annotations
 
-import csv
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
+from ..formats.clips_table import Clip, write_clips_csv
+from ..formats.run_layout import RunLayout, thresholds_file, write_thresholds
+from ..formats.score_files import score_file_name, write_score_csv
 from ..metrics import evaluate_scores_dir, write_metrics_json
-from ..metrics.scores_io import score_file_name, write_score_csv
-from ..utils import atomic_open, atomic_write_bytes, atomic_write_json
+from ..utils import atomic_write_bytes, atomic_write_json
 
 DEMO_MACHINES = ("fan", "pump", "valve")
 
@@ -59,16 +59,12 @@ def _knn_graph(rng, points: np.ndarray, k: int, rewire: float = 0.1) -> list[lis
     return [neighbours.ravel().tolist(), dst.tolist()]
 
 
-def _write_clips(path: Path, rows: list[dict]) -> None:
-    with atomic_open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(["path", "machine", "section", "domain", "split", "label", "attributes"])
-        for row in rows:
-            writer.writerow([f"data/{row['machine']}/{row['split']}/{row['name']}", row["machine"], "00",
-                             row["domain"], row["split"], row["label"], json.dumps({"spd": "1"})])
+def _clips(rows: list[dict]) -> list[Clip]:
+    return [Clip(Path("data") / row["machine"] / row["split"] / row["name"], row["machine"], "00", row["domain"],
+                 row["split"], row["label"], {"spd": "1"}) for row in rows]
 
 
-def _write_scores(run: Path, rows: list[dict], refined: np.ndarray, machines) -> None:
+def _write_scores(scores_dir: Path, rows: list[dict], refined: np.ndarray, machines) -> None:
     thresholds = {}
     for machine in machines:
         train = [i for i, r in enumerate(rows) if r["machine"] == machine and r["split"] == "train"]
@@ -76,12 +72,13 @@ def _write_scores(run: Path, rows: list[dict], refined: np.ndarray, machines) ->
         centre = refined[train].mean(axis=0)
         train_scores = np.linalg.norm(refined[train] - centre, axis=1)
         test_scores = np.linalg.norm(refined[test] - centre, axis=1)
-        thresholds[machine] = float(np.quantile(train_scores, 0.9))
+        threshold = float(np.quantile(train_scores, 0.9))
+        thresholds[f"{machine}/00"] = threshold  # the key asdkit score writes: machine/section
         names = [rows[i]["name"] for i in test]
-        write_score_csv(run / "scores" / score_file_name(machine, 0), names, test_scores)
-        write_score_csv(run / "scores" / score_file_name(machine, 0, "decision_result"), names,
-                        [int(s > thresholds[machine]) for s in test_scores])
-    atomic_write_json(run / "scores" / "thresholds.json", thresholds)
+        write_score_csv(scores_dir / score_file_name(machine, 0), names, test_scores)
+        write_score_csv(scores_dir / score_file_name(machine, 0, "decision_result"), names,
+                        [int(s > threshold) for s in test_scores])
+    write_thresholds(thresholds_file(scores_dir), thresholds)
 
 
 def _history(rng, epochs: int) -> dict:
@@ -97,19 +94,19 @@ def make_demo_run(root: str | os.PathLike, machines: tuple[str, ...] = DEMO_MACH
     """Write a complete synthetic RUN folder at ``root`` and return its path."""
     from safetensors.numpy import save
 
-    run = Path(root)
+    run = RunLayout(Path(root))
     rng = np.random.default_rng(seed)
     rows = _clip_rows(rng, machines, n_train, n_test_cell)
     embeddings = _embed(rng, rows, machines, dim=32, spread=1.0)
     refined = (embeddings[:, :16] * 0.6).astype(np.float32)
     train_rows = [i for i, r in enumerate(rows) if r["split"] == "train"]
-    _write_clips(run / "clips.csv", rows)
-    atomic_write_bytes(run / "embeddings.safetensors", save({"embeddings": embeddings}))
-    atomic_write_bytes(run / "refined.safetensors", save({"refined": refined}))
-    atomic_write_json(run / "graph.json", {"k": k, "nodes": train_rows,
-                                           "edge_index": _knn_graph(rng, embeddings[train_rows], k)})
-    atomic_write_json(run / "history.json", _history(rng, 24))
-    atomic_write_json(run / "config.json", {"seed": seed, "fit": {"gnn": "sage_gat", "k": k}})
-    _write_scores(run, rows, refined, machines)
-    write_metrics_json(evaluate_scores_dir(run / "scores", clips=run / "clips.csv"), run / "metrics.json")
-    return run
+    write_clips_csv(run.clips, _clips(rows))
+    atomic_write_bytes(run.embeddings, save({"embeddings": embeddings}))
+    atomic_write_bytes(run.refined, save({"refined": refined}))
+    atomic_write_json(run.graph, {"k": k, "nodes": train_rows,
+                                  "edge_index": _knn_graph(rng, embeddings[train_rows], k)})
+    atomic_write_json(run.history, _history(rng, 24))
+    atomic_write_json(run.config, {"seed": seed, "fit": {"gnn": "sage_gat", "k": k}})
+    _write_scores(run.scores, rows, refined, machines)
+    write_metrics_json(evaluate_scores_dir(run.scores, clips=run.clips), run.metrics)
+    return run.root

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..formats.clips_table import Clip
 from .figures import PALETTE, new_figure, to_base64_png
 
 TSNE_MAX = 1500
@@ -33,14 +34,13 @@ def project_2d(embeddings: np.ndarray, method: str = "auto", seed: int = 0) -> t
     return centred @ components[:2].T, "PCA"
 
 
-def embedding_figure(maps: list[tuple[str, np.ndarray]], clips: list[dict[str, str]] | None,
+def embedding_figure(maps: list[tuple[str, np.ndarray]], clips: list[Clip] | None,
                      method: str = "auto") -> str:
     """Side-by-side maps (title, embeddings) coloured by machine and marked by label."""
     fig, axes = new_figure(1, len(maps), width=6.0 * len(maps), row_height=5.6)
     n_rows = maps[0][1].shape[0]
-    machines = np.array([c.get("machine", "?") for c in clips]) if clips else np.full(n_rows, "?")
-    labels = np.array([c.get("label", "") if c.get("split", "test") == "test" else "train"
-                       for c in clips]) if clips else np.full(n_rows, "")
+    machines = np.array([c.machine for c in clips]) if clips else np.full(n_rows, "?")
+    labels = np.array([c.label if c.split == "test" else "train" for c in clips]) if clips else np.full(n_rows, "")
     types = sorted(set(machines))
     for ax, (title, embeddings) in zip(axes.flat, maps):
         coords, used = project_2d(embeddings, method)

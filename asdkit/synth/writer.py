@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import shutil
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +30,7 @@ import soundfile as sf
 from .._version import __version__
 from ..errors import ConfigError
 from ..progress import Progress, ensure
-from ..utils import atomic_open, atomic_write_bytes, atomic_write_json
+from ..utils import atomic_open, atomic_write_bytes, atomic_write_json, atomic_write_text
 from .anomalies import ADDITIVE_KINDS, add_fault, clip_to_snr, modifiers_for
 from .config import SynthConfig
 from .families import FAMILIES, Family
@@ -157,6 +159,28 @@ def generate(out_dir: str | os.PathLike, config: SynthConfig | None = None,
     finally:
         task.close()
     return SynthSummary(out_dir=out_dir, clips=config.total_clips, machines=config.machines)
+
+
+#: Written last, holding the config: a folder without it (or with another config) is not
+#: the dataset :func:`generate_once` was asked for.
+COMPLETE_MARKER = ".synth-complete"
+
+
+def generate_once(out_dir: str | os.PathLike, config: SynthConfig, progress: Progress | None = None) -> bool:
+    """Make the dataset of ``config`` at ``out_dir`` unless that exact dataset is already
+    there (complete); a synthetic dataset of another config (seed, size) is replaced.
+    Returns whether anything was generated."""
+    out_dir = Path(out_dir)
+    wanted = json.dumps(config.to_dict(), sort_keys=True)
+    marker = out_dir / COMPLETE_MARKER
+    if marker.is_file() and marker.read_text(encoding="utf-8") == wanted:
+        return False
+    if (out_dir / "synth_config.json").is_file():  # ours, but another config or half written
+        ensure(progress).log(f"regenerating {out_dir} (made with another seed or size, or incomplete)")
+        shutil.rmtree(out_dir)
+    generate(out_dir, config, progress)
+    atomic_write_text(marker, wanted)
+    return True
 
 
 def _write_section(out_dir: Path, config: SynthConfig, machine: str, section: int, task) -> None:

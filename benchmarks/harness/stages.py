@@ -52,16 +52,14 @@ class Inputs:
 
 def _knn_spec(model: Any, threads: int) -> tuple[str, dict]:
     """The bundle's kNN backend and options, faiss held to ``threads`` threads."""
-    spec = model.config["knn"]
-    options = faiss_options(spec["options"], threads) if spec["name"] == "faiss" else spec["options"]
-    return spec["name"], options
+    spec = model.config.knn
+    options = faiss_options(spec.options, threads) if spec.name == "faiss" else spec.options
+    return spec.name, options
 
 
 def has_graph(model: Any) -> bool:
     """Whether the bundle's scorers see graph-network outputs (the paper's road)."""
-    from benchmarks.reference.scoring import score_space
-
-    return score_space(model.config) == "refined"
+    return model.config.score_on == "refined"
 
 
 def prepare_inputs(model: Any, clips: list, threads: int) -> Inputs:
@@ -87,10 +85,10 @@ def _asdkit_gnn_epoch(model: Any, data: tuple) -> Any:
     from asdkit.pipeline.settings import FitSettings
 
     x, edges, labels = data
-    spec, fit = model.config["gnn"], model.config.get("fit", {})
-    layer = registry.create("graph_layer", spec["name"], spec["options"], spec["in_dim"], spec["out_dim"])
-    return train_graph_model(x, edges, labels, layer=layer, head_dim=spec["head_dim"],
-                             head_hidden_dim=spec["head_hidden_dim"], epochs=1, lr=fit.get("lr", 1e-3),
+    spec, fit = model.config.gnn, model.config.fit
+    layer = registry.create("graph_layer", spec.name, spec.options, spec.in_dim, spec.out_dim)
+    return train_graph_model(x, edges, labels, layer=layer, head_dim=spec.head_dim,
+                             head_hidden_dim=spec.head_hidden_dim, epochs=1, lr=fit.get("lr", 1e-3),
                              loss=fit.get("loss", "arcface"),
                              loss_options=FitSettings.from_dict(fit).graph_loss_options() if fit else None,
                              batch_size=fit.get("batch_size"), device=str(model.device))
@@ -115,8 +113,8 @@ def _by_machine(vectors: torch.Tensor, machines: list[str]) -> dict[str, torch.T
 def _asdkit_scorer_fit(model: Any, groups: dict[str, torch.Tensor]) -> list:
     from asdkit import registry
 
-    spec = model.config["scorer"]
-    return [registry.create("scorer", spec["name"], spec["options"]).fit(x) for x in groups.values()]
+    spec = model.config.scorer
+    return [registry.create("scorer", spec.name, spec.options).fit(x) for x in groups.values()]
 
 
 def _reference_scorer_fit(reference: Any, groups: dict[str, torch.Tensor]) -> list:

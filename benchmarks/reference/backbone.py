@@ -16,9 +16,10 @@ from torch import Tensor, nn
 def plain_backbone(spec: Mapping[str, Any], tensors: Mapping[str, Tensor],
                    device: torch.device | str = "cpu") -> nn.Module:
     """The bundle's backbone as a plain eager module in eval mode on ``device``."""
+    from asdkit.formats.bundle_schema import Component
     from asdkit.pipeline.model import build_backbone
 
-    return build_backbone(dict(spec), dict(tensors)).to(device).eval()
+    return build_backbone(Component(spec["name"], dict(spec["options"])), dict(tensors)).to(device).eval()
 
 
 @torch.no_grad()

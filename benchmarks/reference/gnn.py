@@ -19,7 +19,9 @@ def graph_network(spec: Mapping[str, Any], tensors: Mapping[str, Tensor],
     """The bundle's graph network + head in eval mode on ``device``."""
     from asdkit.pipeline.model import build_graph_model
 
-    return build_graph_model(dict(spec), dict(tensors)).to(device).eval()
+    from asdkit.formats.bundle_schema import GraphSpec
+
+    return build_graph_model(GraphSpec(**dict(spec)), dict(tensors)).to(device).eval()
 
 
 @torch.no_grad()

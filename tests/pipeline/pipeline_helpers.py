@@ -8,7 +8,7 @@ from asdkit.cli.main import cli
 # The paper's pipeline (the defaults are the log-mel statistics detector).
 EXTRACT_ARGS = ["--backbone", "mobilenetv2", "--epochs", "2", "--batch-size", "8", "--crop-frames", "32",
                 "--backbone-opt", "width_mult=0.25", "--backbone-opt", "embedding_dim=32"]
-FIT_ARGS = ["--gnn", "sage_gat", "--epochs", "15", "-k", "4", "--hidden-dim", "32", "--head-dim", "16"]
+FIT_ARGS = ["--gnn", "sage_gat", "--epochs", "15", "-k", "4", "--graph-dim", "32", "--head-dim", "16"]
 
 
 def invoke(*args: str, input: str | None = None):

@@ -10,7 +10,7 @@ import pytest
 from pipeline_helpers import invoke, ok
 
 from asdkit.bundle import load_bundle
-from asdkit.metrics.scores_io import find_score_files, read_score_csv
+from asdkit.formats.score_files import find_score_files, read_score_csv
 
 
 @pytest.fixture(scope="module")

@@ -101,7 +101,7 @@ def test_fit_before_extract_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("gnn", ["none", "gcn", "sage", "gat", "sage_gat"])
 def test_every_graph_network_fits_and_scores(run_copy: Path, tiny_data: Path, gnn: str):
-    ok("fit", str(run_copy), "--gnn", gnn, "--score-on", "refined", "--epochs", "3", "-k", "3", "--hidden-dim", "16",
+    ok("fit", str(run_copy), "--gnn", gnn, "--score-on", "refined", "--epochs", "3", "-k", "3", "--graph-dim", "16",
        "--head-dim", "8")
     ok("score", str(tiny_data), "--model", str(run_copy), "--no-eval")
     _, config = load_bundle(run_copy)
@@ -110,7 +110,7 @@ def test_every_graph_network_fits_and_scores(run_copy: Path, tiny_data: Path, gn
 
 def test_component_options_reach_the_component_and_the_bundle(run_copy: Path):
     ok("fit", str(run_copy), "--gnn", "sage_gat", "--gnn-opt", "heads=2", "--scorer", "knn",
-       "--epochs", "2", "-k", "3", "--hidden-dim", "16", "--head-dim", "8")
+       "--epochs", "2", "-k", "3", "--graph-dim", "16", "--head-dim", "8")
     _, config = load_bundle(run_copy)
     assert config["gnn"]["options"]["heads"] == 2 and config["scorer"]["name"] == "knn"
     bad = invoke("fit", str(run_copy), "--gnn", "sage_gat", "--gnn-opt", "bogus=1")
@@ -130,7 +130,7 @@ def _extras_installed() -> bool:
 @pytest.mark.skipif(not _extras_installed(), reason="asdkit-extras plugin package not installed")
 def test_third_party_plugins_are_selectable_from_the_cli(run_copy: Path, tiny_data: Path):
     ok("fit", str(run_copy), "--gnn", "GIN", "--scorer", "lof", "--scorer-opt", "n_neighbors=5",
-       "--epochs", "2", "-k", "3", "--hidden-dim", "16", "--head-dim", "8")
+       "--epochs", "2", "-k", "3", "--graph-dim", "16", "--head-dim", "8")
     ok("score", str(tiny_data), "--model", str(run_copy), "--no-eval")
     _, config = load_bundle(run_copy)
     assert config["gnn"]["name"] == "gin" and config["scorer"]["name"] == "lof"

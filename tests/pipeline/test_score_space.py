@@ -97,8 +97,8 @@ def test_defaults_are_log_mel_statistics_and_kmeans(tiny_data: Path, tmp_path: P
 
 
 def test_no_graph_network_scores_embeddings_unless_asked_for_the_head(run_copy: Path):
-    ok("fit", str(run_copy), "--epochs", "2", "--hidden-dim", "16", "--head-dim", "8")
+    ok("fit", str(run_copy), "--epochs", "2", "--graph-dim", "16", "--head-dim", "8")
     assert load_bundle(run_copy / "model")[1]["score_on"] == "embedding"
-    ok("fit", str(run_copy), "--score-on", "refined", "--epochs", "2", "--hidden-dim", "16", "--head-dim", "8")
+    ok("fit", str(run_copy), "--score-on", "refined", "--epochs", "2", "--graph-dim", "16", "--head-dim", "8")
     config = load_bundle(run_copy / "model")[1]
     assert config["score_on"] == "refined" and config["gnn"]["name"] == "none"

@@ -1,8 +1,10 @@
-"""File-name conventions of the DCASE Task 2 datasets, parsed into record fields.
+"""File- and folder-name conventions of the DCASE Task 2 datasets, parsed into record fields.
 
-Each parser takes a file path and returns the fields its name encodes (a dict with
+Each clip parser takes a file path and returns the fields its name encodes (a dict with
 some of ``section, domain, split, label, attributes``) or ``None`` when the name does
-not follow that convention. Folder names only fill in what a name leaves out.
+not follow that convention. Folder names only fill in what a name leaves out. The names
+of the side files (ground truth, attributes) live here too; their contents are read by
+:mod:`asdkit.formats.ground_truth`.
 """
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ DCASE2020_NAME = re.compile(r"^(?:(?P<label>normal|anomaly)_)?id_(?P<section>\d+
 
 #: DCASE 2021-2024: ``section_00_source_train_normal_0000_<attributes>.wav``. The 2024
 #: RoboticArm names lack the split token; 2021 names may lack attributes.
-DCASE2021_NAME = re.compile(
-    r"^section_(?P<section>\d+)_(?P<domain>source|target)_(?:(?P<split>train|test)_)?"
-    r"(?P<label>normal|anomaly)_(?P<index>\d+)(?:_(?P<attributes>.+))?$")
+_DCASE2021_BODY = (r"section_(?P<section>\d+)_(?P<domain>source|target)_(?:(?P<split>train|test)_)?"
+                   r"(?P<label>normal|anomaly)_(?P<index>\d+)")
+DCASE2021_NAME = re.compile(rf"^{_DCASE2021_BODY}(?:_(?P<attributes>.+))?$")
+#: The same name anywhere inside a longer one (score files of some submissions prefix it).
+_DCASE2021_INSIDE = re.compile(rf"{_DCASE2021_BODY}(?:_|$)")
 
 #: Evaluation sets with anonymised test names: ``section_00_0000.wav``.
 ANONYMISED_NAME = re.compile(r"^section_(?P<section>\d+)_(?P<index>\d+)$")
@@ -24,7 +28,16 @@ ANONYMISED_NAME = re.compile(r"^section_(?P<section>\d+)_(?P<index>\d+)$")
 #: The attribute string of clips whose attributes are hidden.
 HIDDEN_ATTRIBUTES = "noAttribute"
 
-_SPLIT_FOLDERS = {"train": "train", "training": "train", "test": "test", "testing": "test"}
+#: Official ground-truth CSVs: ``ground_truth_<machine>_section_NN_test.csv`` (2022-2024,
+#: in ``ground_truth_data``/``ground_truth_domain``/``ground_truth_attributes`` folders)
+#: and ``ground_truth_<machine>_section_NN_{source,target}_test.csv`` (2021: domain in the name).
+GROUND_TRUTH_NAME = re.compile(
+    r"^ground_truth_(?P<machine>.+?)_section_(?P<section>\d+)(?:_(?P<domain>source|target))?_test\.csv$")
+#: Attribute tables in a machine folder: ``attributes_NN.csv``.
+ATTRIBUTES_NAME = re.compile(r"^attributes_(?P<section>\d+)\.csv$")
+
+#: Folder names that mark a split (not a machine type), lower case.
+SPLIT_FOLDERS = {"train": "train", "training": "train", "test": "test", "testing": "test"}
 _LABEL_WORDS = {"normal": "normal", "anomaly": "anomaly", "anomalous": "anomaly",
                 "abnormal": "anomaly"}
 _TOKEN = re.compile(r"[A-Za-z]+")
@@ -44,10 +57,23 @@ def parse_attribute_string(text: str | None) -> dict[str, str]:
     return dict(zip(tokens[0::2], tokens[1::2]))
 
 
+def is_split_folder(name: str) -> bool:
+    """Whether a folder name marks a split (``train``, ``test``, ...), not a machine type."""
+    return name.lower() in SPLIT_FOLDERS
+
+
+def section_id(value: str | int) -> str:
+    """A section or machine ID as its two-digit string: ``0``, ``"00"``, ``"id_00"`` -> ``"00"``."""
+    digits = re.sub(r"\D", "", str(value))
+    if not digits:
+        raise ValueError(f"'{value}' is not a section number")
+    return f"{int(digits):02d}"
+
+
 def split_from_folders(path: Path) -> str | None:
     """``train``/``test`` from the nearest folder with that name, if any."""
     for folder in reversed(path.parent.parts):
-        split = _SPLIT_FOLDERS.get(folder.lower())
+        split = SPLIT_FOLDERS.get(folder.lower())
         if split:
             return split
     return None
@@ -100,6 +126,23 @@ def parse_generic(path: Path) -> dict:
     return {"section": f"{int(section_match[1]):02d}" if section_match else "00",
             "domain": domain, "label": label, "split": split_from_folders(path) or "test",
             "attributes": {}}
+
+
+def label_from_name(name: str) -> tuple[bool, bool] | None:
+    """``(anomalous, target)`` from a DCASE development file name (2020-2024), or None.
+
+    The 2020 names have no domain: every clip counts as source. The 2021-2024 name may
+    sit inside a longer one (``fan_section_00_source_test_normal_0001_...``)."""
+    stem = Path(name).stem
+    fields = parse_dcase2020(Path(stem)) or parse_dcase2021(Path(stem))
+    if fields is None:
+        match = _DCASE2021_INSIDE.search(stem)
+        if match is None:
+            return None
+        fields = {"label": match["label"], "domain": match["domain"]}
+    if fields["label"] not in ("normal", "anomaly"):
+        return None
+    return fields["label"] == "anomaly", fields["domain"] == "target"
 
 
 #: layout name -> the parsers it accepts, tried in order.
