@@ -51,7 +51,7 @@ class Backbone(nn.Module, ABC):
     def forward(self, x: Tensor) -> Tensor:  # pragma: no cover - contract
         ...
 
-    def training_loss(self, x: Tensor, labels: Tensor) -> Tensor | None:
+    def training_loss(self, x: Tensor, labels: Tensor) -> Tensor | None:  # noqa: ARG002 - the contract
         """Optional own training objective (e.g. reconstruction for an autoencoder).
 
         ``None`` (the default) means: train with the shared ArcFace classifier over

@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Iterable, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypeVar
 
 from .errors import ConfigError
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
-T = TypeVar("T")
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def dataclass_from_dict(cls: type[T], data: Mapping[str, Any], owner: str) -> T:

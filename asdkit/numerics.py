@@ -18,8 +18,10 @@ kernels, machine-dependent results):
 - ``ONEDNN_MAX_CPU_ISA=AVX2`` (oneDNN convolutions)
 - ``OPENBLAS_CORETYPE=Haswell`` (the OpenBLAS of numpy, scipy and faiss)
 
-On a CPU without AVX2, or not x86-64, nothing is set. Thread counts still matter for
-some reductions: same machine kind, same results (README).
+On a CPU without AVX2, or not x86-64, nothing is set. The thread count still matters
+(parallel reductions split their sums by thread): the same seed gives the same scores
+with the same number of threads; ``RUN/config.json`` records both (README,
+Reproducibility).
 """
 from __future__ import annotations
 
@@ -68,5 +70,11 @@ def pin_cpu_numerics() -> dict[str, str]:
 
 
 def numerics_in_effect() -> dict[str, str]:
-    """The variables of :data:`PINNED` as this process sees them (for run configs)."""
-    return {name: os.environ.get(name, "") for name in PINNED}
+    """The variables of :data:`PINNED` as this process sees them, and torch's thread
+    count and CPU capability once torch is loaded (for run configs)."""
+    state = {name: os.environ.get(name, "") for name in PINNED}
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        state["torch_threads"] = str(torch.get_num_threads())
+        state["torch_cpu_capability"] = str(torch.backends.cpu.get_cpu_capability())
+    return state

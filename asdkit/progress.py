@@ -40,7 +40,7 @@ class _NullTask:
 class NullProgress:
     """Reports nothing; warnings go to Python's ``warnings`` module."""
 
-    def task(self, description: str, total: int | None = None) -> _NullTask:
+    def task(self, description: str, total: int | None = None) -> _NullTask:  # noqa: ARG002 - the Progress protocol
         return _NullTask()
 
     def log(self, message: str) -> None:

@@ -120,8 +120,9 @@ def _check_contract(info: ComponentInfo, obj: Any) -> type:
         raise PluginError(f"{info.origin} is not a class (got {type(obj).__name__})")
     if issubclass(obj, contract):
         if inspect.isabstract(obj):
-            missing = ", ".join(sorted(obj.__abstractmethods__))
-            raise PluginError(f"{info.origin} does not implement {missing} of {contract.__name__}")
+            # Set by ABCMeta on every abstract class; typeshed does not declare it on type.
+            abstract = ", ".join(sorted(getattr(obj, "__abstractmethods__", ())))
+            raise PluginError(f"{info.origin} does not implement {abstract} of {contract.__name__}")
         return obj
     missing = [m for m in required if not callable(getattr(obj, m, None))]
     if missing:
@@ -214,7 +215,7 @@ def status(info: ComponentInfo) -> tuple[bool, str]:
 
 # ---------------------------------------------------------------- options
 
-def option_defaults(cls: type) -> dict[str, Any]:
+def option_defaults(cls: type[Any]) -> dict[str, Any]:
     """Keyword options a component accepts, with their defaults (no positional args)."""
     sig = inspect.signature(cls.__init__)
     out: dict[str, Any] = {}
@@ -226,7 +227,7 @@ def option_defaults(cls: type) -> dict[str, Any]:
     return out
 
 
-def _accepts_any_keyword(cls: type) -> bool:
+def _accepts_any_keyword(cls: type[Any]) -> bool:
     return any(p.kind == p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values())
 
 

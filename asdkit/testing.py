@@ -132,7 +132,8 @@ def check_graph_layer(name_or_cls: str | type, options: dict[str, Any] | None = 
     assert torch.isfinite(y).all(), f"{label}: non-finite output (isolated nodes?)"
     y.square().mean().backward()
     grads = [p.grad for p in layer.parameters() if p.requires_grad]
-    assert grads and any(g is not None and g.abs().sum() > 0 for g in grads), f"{label}: no gradient reaches its parameters"
+    assert grads and any(g is not None and g.abs().sum() > 0 for g in grads), \
+        f"{label}: no gradient reaches its parameters"
     layer.eval()
     with torch.no_grad():
         y1 = layer(x, edges)
@@ -164,7 +165,8 @@ def check_scorer(name_or_cls: str | type, options: dict[str, Any] | None = None,
     assert scorer.fit(train, domain) is scorer, f"{label}: fit must return self"
     s_in, s_out = scorer.score(inliers), scorer.score(outliers)
     for s, n in ((s_in, 20), (s_out, 20)):
-        assert isinstance(s, Tensor) and s.shape == (n,), f"{label}: score must be a ({n},) tensor, got {getattr(s, 'shape', s)}"
+        assert isinstance(s, Tensor) and s.shape == (n,), \
+            f"{label}: score must be a ({n},) tensor, got {getattr(s, 'shape', s)}"
         assert torch.isfinite(s).all(), f"{label}: non-finite scores"
     assert s_out.min() > s_in.max(), (
         f"{label}: higher must mean more anomalous: far outliers scored {s_out.min():.4g} "
@@ -233,6 +235,7 @@ def check_loss(name_or_cls: str | type, options: dict[str, Any] | None = None, *
         optimiser.zero_grad()
         step.backward()
         optimiser.step()
+    assert first is not None  # the loop above ran
     model_loss.eval()
     with torch.no_grad():
         acc = float((model_loss.logits(proj(data)).argmax(1) == labels).float().mean())
@@ -242,5 +245,6 @@ def check_loss(name_or_cls: str | type, options: dict[str, Any] | None = None, *
     fresh = _make("loss", name_or_cls, options, dim, n_classes)
     fresh.load_state_dict(_round_trip_tensors(model_loss.state_dict(), label))
     with torch.no_grad():
-        _assert_close(model_loss.logits(data), fresh.eval().logits(data), f"{label}: logits differ after state round trip")
+        _assert_close(model_loss.logits(data), fresh.eval().logits(data),
+                      f"{label}: logits differ after state round trip")
         _assert_close(model_loss(data, labels), fresh(data, labels), f"{label}: loss differs after state round trip")

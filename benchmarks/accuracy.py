@@ -199,7 +199,8 @@ def run_seed(data: Path, workdir: Path, seed: int, args: argparse.Namespace) -> 
     needs_mnv2 = any(m in args.methods for m in ("sage_gat", "gnn_none", "backbone_kmeans", "sage_gat_scadacos"))
     if needs_mnv2 and not (mnv2 / "embeddings.safetensors").exists():
         timed("mobilenetv2 extract", timings, run_extract, data, mnv2, ExtractSettings(
-            backbone="mobilenetv2", backbone_options={"width_mult": args.width}, labels=args.labels, epochs=args.epochs, seed=seed),
+            backbone="mobilenetv2", backbone_options={"width_mult": args.width}, labels=args.labels,
+            epochs=args.epochs, seed=seed),
             cache_dir=workdir / "cache")
     for method, settings in (("sage_gat", FitSettings(gnn="sage_gat", seed=seed)),
                              ("gnn_none", FitSettings(gnn="none", score_on="refined", seed=seed)),
@@ -257,7 +258,8 @@ def summarise(per_seed: dict[int, dict]) -> dict[str, dict]:
     for method in METHODS:
         values = [s[method] for s in per_seed.values() if s.get(method) is not None]
         if values:
-            table[method] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            table[method] = {"mean": statistics.fmean(values),
+                             "std": statistics.stdev(values) if len(values) > 1 else 0.0,
                              "seeds": values}
     return table
 
@@ -293,7 +295,8 @@ def main(argv: list[str] | None = None) -> int:
     table = summarise(per_seed)
     pooled = sorted(str(p.parent) for p in args.workdir.glob("seed*/*/pooled_score.json"))
     metric = ("official DCASE 2024 score" if not pooled else
-              f"pooled per-machine hmean of AUC and pAUC (official score undefined in {len(pooled)} run(s), e.g. {pooled[0]})")
+              f"pooled per-machine hmean of AUC and pAUC "
+              f"(official score undefined in {len(pooled)} run(s), e.g. {pooled[0]})")
     print(f"metric: {metric}")
     print(f"{'method':<22} {'score (mean +- std)':>24}   seeds")
     for method, row in table.items():

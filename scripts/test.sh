@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set up, then run the whole test suite twice (native kernel, then the pure
-# Python/torch path forced), the third-party plugin package's own tests, and a
-# check that a plain (non-editable) wheel of asdkit builds.
+# Set up, then run the static checks (ruff, mypy), the whole test suite twice (native
+# kernel, then the pure Python/torch path forced), the third-party plugin package's own
+# tests, and a check that a plain (non-editable) wheel of asdkit builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -11,6 +11,9 @@ pip() {
   return "${PIPESTATUS[0]}"
 }
 pip install -q ./plugins/asdkit-extras
+echo "== static checks (ruff: style, unused arguments, likely bugs; mypy: types of asdkit/)"
+.venv/bin/ruff check asdkit tests benchmarks plugins
+.venv/bin/mypy
 echo "== test suite (native kernel)"
 $PY -m pytest -q -p no:cacheprovider tests
 echo "== test suite (ASDKIT_PURE_PYTHON=1)"

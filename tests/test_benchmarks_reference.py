@@ -6,23 +6,20 @@ what makes the timings of ``benchmarks/run.py`` a like-for-like comparison.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # benchmarks/ is not an installed package
-    sys.path.insert(0, str(ROOT))
+# benchmarks/ is not an installed package: pytest's pythonpath setting (pyproject) puts
+# the repository root on the path.
+from benchmarks.harness import equivalence, goals, knn_scale, workspace
+from benchmarks.reference import ReferenceModel, attach_edges, graph, knn_graph_edges
+from benchmarks.reference.logmel import ClipLogMel, mel_matrix
 
-from benchmarks.harness import equivalence, goals, knn_scale, workspace  # noqa: E402
-from benchmarks.reference import ReferenceModel, attach_edges, graph, knn_graph_edges  # noqa: E402
-from benchmarks.reference.logmel import ClipLogMel, mel_matrix  # noqa: E402
-
-from asdkit.features import LogMelParams, reference_logmel  # noqa: E402
-from asdkit.features.reference import mel_filterbank  # noqa: E402
+from asdkit.features import LogMelParams, reference_logmel
+from asdkit.features.reference import mel_filterbank
 
 
 @pytest.fixture(scope="module", autouse=True)

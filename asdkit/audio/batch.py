@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, TypeVar
+from typing import Any, Generic, Iterable, Iterator, TypeVar
 
 import numpy as np
 
@@ -65,11 +65,12 @@ class LoadSummary:
             self.resampled[rate] = self.resampled.get(rate, 0) + n
 
 
-def _path_of(clip: object) -> Path:
+def _path_of(clip: Any) -> Path:
+    """``clip.path`` of a clip record, else the clip itself as a path."""
     return Path(clip.path) if hasattr(clip, "path") else Path(os.fspath(clip))
 
 
-class AudioBatch:
+class AudioBatch(Generic[ClipLike]):
     """Iterable of ``(clip, waveform)``; see :func:`iter_audio`."""
 
     def __init__(self, clips: Iterable[ClipLike], policy: AudioPolicy, on_error: str,
@@ -140,7 +141,7 @@ class AudioBatch:
 
 def iter_audio(clips: Iterable[ClipLike], policy: AudioPolicy | None = None,
                on_error: str = "fail", progress: Progress | None = None,
-               signal: SignalCheck | None = None) -> AudioBatch:
+               signal: SignalCheck | None = None) -> AudioBatch[ClipLike]:
     """Yield ``(clip, waveform)`` for each clip (a :class:`Clip` or a path), in order.
 
     ``on_error="fail"`` raises the first :class:`InputError`; ``"skip"`` leaves bad

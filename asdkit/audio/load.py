@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..errors import InputError
+from ..errors import ConfigError, InputError
 from ..progress import Progress, ensure
 from .policy import AudioPolicy
 
@@ -89,10 +89,12 @@ def decode(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return data, rate
 
 
-def select_channel(data: np.ndarray, channel: int | str, path: Path | str = "") -> np.ndarray:
+def select_channel(data: np.ndarray, channel: int | str, path: str | os.PathLike = "") -> np.ndarray:
     """Mono from ``(frames, channels)``: the mean of channels or one channel."""
     if channel == "mean":
         return data[:, 0].copy() if data.shape[1] == 1 else data.mean(axis=1, dtype=np.float32)
+    if isinstance(channel, str):  # AudioPolicy refuses these; a direct caller may not
+        raise ConfigError(f"channel must be 'mean' or an index >= 0, got {channel!r}")
     if channel >= data.shape[1]:
         raise InputError(f"{path}: has {data.shape[1]} channel(s); channel {channel} does not exist "
                          "(channels count from 0)")
@@ -119,11 +121,11 @@ def fit_length(wave: np.ndarray, n_samples: int | None) -> np.ndarray:
     return np.concatenate([wave, np.zeros(n_samples - len(wave), dtype=wave.dtype)])
 
 
-def resample_message(path: Path | str, rate_from: int, rate_to: int) -> str:
+def resample_message(path: str | os.PathLike, rate_from: int, rate_to: int) -> str:
     return f"{path}: sample rate {rate_from} Hz resampled to {rate_to} Hz"
 
 
-def conform(data: np.ndarray, rate: int, policy: AudioPolicy, path: Path | str = "") -> np.ndarray:
+def conform(data: np.ndarray, rate: int, policy: AudioPolicy, path: str | os.PathLike = "") -> np.ndarray:
     """Apply the policy's channel, rate and length rules to decoded samples."""
     if rate != policy.sr and policy.strict:
         raise InputError(f"{path}: sample rate {rate} Hz, expected {policy.sr} Hz "

@@ -155,9 +155,10 @@ def clipping_reasons(channels: np.ndarray, rules: SignalRules) -> list[str]:
 
 def heard_channels(data: np.ndarray, policy: AudioPolicy) -> np.ndarray:
     """The columns of ``(frames, channels)`` the policy mixes into the model's mono input."""
-    if policy.channel == "mean" or policy.channel >= data.shape[1]:
+    channel = policy.channel
+    if isinstance(channel, str) or channel >= data.shape[1]:  # str: "mean", the one word AudioPolicy allows
         return data
-    return data[:, policy.channel:policy.channel + 1]
+    return data[:, channel:channel + 1]
 
 
 def signal_reasons(data: np.ndarray, rate: int, policy: AudioPolicy | None = None,

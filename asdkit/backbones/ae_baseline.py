@@ -79,7 +79,7 @@ class AEBaseline(Backbone):
         self.n_mels, self.frames, self.hop = int(n_mels), int(frames), int(hop)
         self.embedding_dim = int(embedding_dim)
         if standardize:
-            self.standardize = InputStandardizer()
+            self.standardize: nn.Module = InputStandardizer()
         else:
             self.standardize = nn.Identity()
         dim = self.embedding_dim
@@ -109,6 +109,6 @@ class AEBaseline(Backbone):
         v = self.vectors(x)
         return (v - self.reconstruct(v)).pow(2).mean(dim=1)
 
-    def training_loss(self, x: Tensor, labels: Tensor) -> Tensor:
+    def training_loss(self, x: Tensor, labels: Tensor) -> Tensor:  # noqa: ARG002 - reconstruction needs no labels
         v = self.vectors(x)
         return (v - self.reconstruct(v)).pow(2).mean()

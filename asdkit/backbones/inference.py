@@ -30,23 +30,25 @@ from torch import Tensor, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
 
-def _fusable(layer: nn.Module, norm: nn.Module) -> bool:
+def _fused(layer: nn.Module, norm: nn.Module) -> nn.Module | None:
+    """``layer`` with the BatchNorm ``norm`` right after it folded in; None where they do not pair."""
     if isinstance(layer, nn.Conv2d) and type(norm) is nn.BatchNorm2d:
-        return norm.track_running_stats and layer.out_channels == norm.num_features
-    if isinstance(layer, nn.Linear) and type(norm) is nn.BatchNorm1d:
-        return norm.track_running_stats and layer.out_features == norm.num_features
-    return False
+        if norm.track_running_stats and layer.out_channels == norm.num_features:
+            return fuse_conv_bn_eval(layer, norm)
+    elif isinstance(layer, nn.Linear) and type(norm) is nn.BatchNorm1d:
+        if norm.track_running_stats and layer.out_features == norm.num_features:
+            return fuse_linear_bn_eval(layer, norm)
+    return None
 
 
 def fuse_batchnorm(model: nn.Module) -> nn.Module:
     """Fold each eval-mode BatchNorm into the conv/linear right before it, in place."""
     for seq in [m for m in model.modules() if isinstance(m, nn.Sequential)]:
         for i in range(len(seq) - 1):
-            layer, norm = seq[i], seq[i + 1]
-            if not _fusable(layer, norm):
+            fused = _fused(seq[i], seq[i + 1])
+            if fused is None:
                 continue
-            fuse = fuse_conv_bn_eval if isinstance(layer, nn.Conv2d) else fuse_linear_bn_eval
-            seq[i] = fuse(layer, norm)
+            seq[i] = fused
             seq[i + 1] = nn.Identity()
     return model
 
@@ -83,7 +85,8 @@ def optimize_for_inference(model: nn.Module, *, script: bool = True) -> nn.Modul
     ``load_state_dict``.
     """
     fast = fuse_batchnorm(copy.deepcopy(model).eval())
-    fast = ChannelsLast(fast.to(memory_format=torch.channels_last)).eval()
+    # Module.to accepts memory_format at runtime; torch's overload stubs omit it.
+    fast = ChannelsLast(fast.to(memory_format=torch.channels_last)).eval()  # type: ignore[call-overload]
     if script:
         scripted = _script_and_freeze(fast)
         if scripted is not None:

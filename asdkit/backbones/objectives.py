@@ -39,6 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..api import MarginLoss
 from ..errors import ConfigError
 from ..pipeline.settings import OBJECTIVES  # the one list of names (settings stay torch-free)
 from .augment import TRANSFORMS, apply_transforms, mixup
@@ -79,7 +80,7 @@ def _partners(n: int, rng: np.random.Generator) -> Tensor:
 class ClassifierObjective:
     """Builds the targets of one batch and computes the loss of a margin loss on them."""
 
-    def __init__(self, objective: str, loss: nn.Module, n_classes: int, mixup_alpha: float = 0.0) -> None:
+    def __init__(self, objective: str, loss: MarginLoss, n_classes: int, mixup_alpha: float = 0.0) -> None:
         self.objective, self.loss_fn, self.n_classes = objective, loss, int(n_classes)
         self.n_targets = self.n_classes * FACTORS[objective]
         self.mixup_alpha = float(mixup_alpha)

@@ -38,6 +38,10 @@ class InputStandardizer(nn.Module):
         super().__init__()
         self.register_buffer("mean", torch.zeros(0))
         self.register_buffer("std", torch.ones(0))
+        # The buffers' types, for type checkers (in __init__: TorchScript cannot resolve
+        # postponed class-level annotations).
+        self.mean: Tensor
+        self.std: Tensor
 
     @property
     def is_fitted(self) -> bool:
@@ -76,19 +80,21 @@ def frequency_stats(features: Sequence[Any]) -> tuple[Tensor, Tensor]:
         - **features:** ``N`` arrays ``(n_mels, T_i)``
         - **output:** mean ``(n_mels,)``, std ``(n_mels,)`` float32
     """
-    total = total_sq = None
+    shift: Tensor | None = None
+    total: Tensor | None = None
+    total_sq: Tensor | None = None
     frames = 0
     for clip in features:
         c = as_float_tensor(clip, "features").double()
         # Shift by the first clip's band means: sums of squares stay well conditioned.
-        if total is None:
+        if shift is None or total is None or total_sq is None:  # the first clip (all three set together)
             shift = c.mean(dim=1)
             total, total_sq = torch.zeros_like(shift), torch.zeros_like(shift)
         d = c - shift[:, None]
         total += d.sum(dim=1)
         total_sq += (d * d).sum(dim=1)
         frames += c.shape[1]
-    if total is None or frames == 0:
+    if shift is None or total is None or total_sq is None or frames == 0:
         raise InputError("standardisation: no training frames")
     mean_d = total / frames
     var = (total_sq / frames - mean_d * mean_d).clamp_min(0.0)

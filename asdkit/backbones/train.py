@@ -43,7 +43,7 @@ from torch import Tensor, nn
 
 from .. import registry
 from ..api import Backbone, as_float_tensor
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, PluginError
 from ..progress import Progress, ensure
 from ..utils import resolve_device, seed_everything
 from .augment import random_crops, spec_augment
@@ -153,7 +153,7 @@ def _check_options(epochs: int, batch_size: int, crop_frames: int, mixup: float)
 
 
 def train_backbone(
-    backbone: nn.Module,
+    backbone: Backbone,
     features: Sequence[Any],
     labels: Any,
     *,
@@ -197,7 +197,7 @@ def train_backbone(
     params = list(backbone.parameters())
     classifier = None
     if not own_loss:
-        head = registry.create("loss", loss, loss_options or {}, int(getattr(backbone, "embedding_dim")),
+        head = registry.create("loss", loss, loss_options or {}, int(backbone.embedding_dim),
                                n_classes * FACTORS[objective]).to(dev)
         classifier = ClassifierObjective(objective, head, n_classes, mixup)
         params += [p for p in head.parameters() if p.requires_grad]
@@ -217,7 +217,11 @@ def train_backbone(
                 if specaugment:
                     x = spec_augment(x, band_mean, rng)
                 if classifier is None:
-                    batch_loss, classified = backbone.training_loss(x, y), len(idx)
+                    own_loss_value = backbone.training_loss(x, y)
+                    if own_loss_value is None:  # it returned a loss on the probe batch (uses_own_loss)
+                        raise PluginError(f"backbone {type(backbone).__name__}: training_loss returned None "
+                                          "after returning a loss on the probe batch")
+                    batch_loss, classified = own_loss_value, len(idx)
                 else:
                     batch_loss, batch_correct, classified = classifier.loss(backbone, x, y, rng)
                     correct += batch_correct

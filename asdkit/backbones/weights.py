@@ -142,6 +142,7 @@ def load_weights(model: nn.Module, path: str | os.PathLike) -> LoadReport:
     p = Path(path)
     state = read_state_dict(p)
     dropped: list[str] = []
+    allowed_missing: tuple[str, ...]
     if is_torchvision_layout(state):
         layout = "torchvision"
         state, dropped = convert_torchvision(state)

@@ -80,7 +80,7 @@ class _RichTask:
 
     def advance(self, n: int = 1) -> None:
         self._done += n
-        if self._bar is not None:
+        if self._bar is not None and self._id is not None:  # both set together in __init__
             self._bar.advance(self._id, n)
         else:
             self._maybe_plain_line()
@@ -88,7 +88,7 @@ class _RichTask:
     def set_info(self, **fields: Any) -> None:
         text = "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in fields.items())
         self._info = text
-        if self._bar is not None:
+        if self._bar is not None and self._id is not None:
             self._bar.update(self._id, info=text)
         else:
             self._maybe_plain_line()
@@ -113,7 +113,7 @@ class _RichTask:
             err.print(self.plain_line(), markup=False, highlight=False)
 
     def close(self) -> None:
-        if self._bar is not None:
+        if self._bar is not None and self._id is not None:
             self._bar.stop_task(self._id)
             self._bar.update(self._id, visible=False)
             self._owner._task_closed()
@@ -179,8 +179,8 @@ def route_python_warnings(state: AppState) -> None:
     code or by torch/scikit-learn) as asdkit warnings: one line, once, no source line."""
     import warnings
 
-    def show(message: Any, category: type, filename: str, lineno: int, file: Any = None,
-             line: Any = None) -> None:
+    def show(message: Any, category: type, filename: str, lineno: int, file: Any = None,  # noqa: ARG001
+             line: Any = None) -> None:  # noqa: ARG001 - warnings.showwarning's signature; no source line shown
         state.progress.warn(str(message) if category is UserWarning else f"{message} ({category.__name__})")
 
     warnings.showwarning = show

@@ -69,7 +69,8 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
     features, audio = feature_settings(sr, n_mels, n_fft, hop, channel, seconds, strict)
     settings = ExtractSettings(
         layout=layout, backbone=backbone, backbone_options=parse_opts(backbone_opts, "backbone"),
-        labels=labels, objective=objective, loss=loss, loss_options=parse_opts(loss_opts, "loss"), epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
+        labels=labels, objective=objective, loss=loss, loss_options=parse_opts(loss_opts, "loss"),
+        epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
         mixup=mixup, specaugment=specaugment, weights=str(weights) if weights else None,
         features=features, audio=audio, on_error=on_error, seed=state.seed, device=state.device)
     result = run_extract(data, run_dir, settings, state.progress, cache_dir)
@@ -79,4 +80,4 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
     err.print(f"embedded {len(result.clips)} clips; backbone objective {result.objective} over "
               f"{len(result.classes)} class(es){fit_line}")
     out.print(str(result.run.root))
-    finish_skips(state, result.skipped, allow_skips)
+    finish_skips(result.skipped, allow_skips)

@@ -20,11 +20,13 @@ from .options import component_option, parse_opts
 @click.option("--lr", type=float, default=Defaults.lr, show_default=True)
 @click.option("--graph-dim", type=int, default=Defaults.graph_dim, show_default=True,
               help="Graph network output size (inner width of its layers: --gnn-opt hidden_dim=N).")
-@click.option("--head-dim", type=int, default=Defaults.head_dim, show_default=True, help="Size of the unit vectors scored.")
+@click.option("--head-dim", type=int, default=Defaults.head_dim, show_default=True,
+              help="Size of the unit vectors scored.")
 @click.option("--head-hidden-dim", type=int, default=Defaults.head_hidden_dim, show_default=True,
               help="Inner width of the projection head.")
 @component_option("loss", "margin loss of the graph head", Defaults.loss)
-@click.option("--margin", type=float, default=Defaults.margin, show_default=True, help="ArcFace margin (radians; --loss arcface).")
+@click.option("--margin", type=float, default=Defaults.margin, show_default=True,
+              help="ArcFace margin (radians; --loss arcface).")
 @click.option("--scale", type=float, default=Defaults.scale, show_default=True, help="ArcFace scale (--loss arcface).")
 @click.option("--batch-size", type=int, default=None,
               help="Mini-batch neighbour sampling with this many seed clips (default: full graph).")
@@ -41,7 +43,8 @@ from .options import component_option, parse_opts
 @pass_state
 def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...], scorer: str,
             scorer_opts: tuple[str, ...], knn: str, knn_opts: tuple[str, ...], k: int, epochs: int,
-            lr: float, graph_dim: int, head_dim: int, head_hidden_dim: int, loss: str, loss_opts: tuple[str, ...], margin: float, scale: float,
+            lr: float, graph_dim: int, head_dim: int, head_hidden_dim: int, loss: str, loss_opts: tuple[str, ...],
+            margin: float, scale: float,
             batch_size: int | None, score_on: str, normalize_scores: bool, false_alarm_rate: float) -> None:
     """Fit the graph network and the per-machine scorers on an extracted RUN.
 

@@ -6,7 +6,7 @@ from typing import Any, Callable
 import click
 
 from ..config import parse_option_pairs
-from .app import AppState, err
+from .app import err
 
 F = Callable[..., Any]
 
@@ -62,7 +62,7 @@ def finish_flags(summary: Any) -> None:
         err.print(f"  {item}", markup=False, highlight=False)
 
 
-def finish_skips(state: AppState, summary: Any, allow_skips: bool) -> None:
+def finish_skips(summary: Any, allow_skips: bool) -> None:
     """List every skipped file; exit 1 when anything was skipped, unless allowed."""
     skipped = list(getattr(summary, "skipped", []) or [])
     if not skipped:

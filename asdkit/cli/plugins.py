@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -40,7 +41,7 @@ def command(kind: str | None, check: bool, as_json: bool) -> None:
       asdkit plugins --kind scorer --json
       asdkit plugins --check
     """
-    rows = []
+    rows: list[dict[str, Any]] = []
     for info in registry.all_components():
         if kind and info.kind != kind:
             continue

@@ -79,4 +79,4 @@ def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir:
 
         print_evaluation(result.evaluation, f"{run.root.name}: DCASE 2024 metrics")
     finish_flags(result.skipped)
-    finish_skips(state, result.skipped, allow_skips)
+    finish_skips(result.skipped, allow_skips)

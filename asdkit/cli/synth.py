@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import click
 
@@ -52,7 +53,7 @@ def command(state: AppState, out_dir: str, small: bool, machines: str | None, tr
       asdkit synth data/ --machines fan,valve --train-clips 200 --anomaly-snr 10
     """
     config = SynthConfig.small() if small else SynthConfig()
-    overrides = {"machines": _parse_machines(machines), "train_source": train_clips,
+    overrides: dict[str, Any] = {"machines": _parse_machines(machines), "train_source": train_clips,
                  "train_target": target_train_clips, "test_clips": test_clips, "sections": sections,
                  "seconds": seconds, "anomaly_snr": anomaly_snr,
                  "seed": seed if seed is not None else state.seed}

@@ -43,7 +43,10 @@ def native_plan(params: LogMelParams) -> Any:
     """The compiled kernel's plan for ``params`` (window and filterbank from the reference)."""
     window = periodic_hann(params.n_fft).astype(np.float32)
     filterbank = mel_filterbank(params).astype(np.float32)
-    return native_module().LogMelPlan(params.n_fft, params.hop_length, window, filterbank, params.amin)
+    module = native_module()
+    if module is None:
+        raise ConfigError("backend 'native' requested but the native extension is not available")
+    return module.LogMelPlan(params.n_fft, params.hop_length, window, filterbank, params.amin)
 
 
 def _is_cpu(device: Any) -> bool:

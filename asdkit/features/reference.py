@@ -30,7 +30,7 @@ _SLANEY_MIN_LOG_MEL = _SLANEY_MIN_LOG_HZ / _SLANEY_F_SP
 _SLANEY_LOGSTEP = np.log(6.4) / 27.0
 
 
-def hz_to_mel(freqs: np.ndarray, scale: str = "slaney") -> np.ndarray:
+def hz_to_mel(freqs: float | np.ndarray, scale: str = "slaney") -> np.ndarray:
     freqs = np.asarray(freqs, dtype=np.float64)
     if scale == "htk":
         return 2595.0 * np.log10(1.0 + freqs / 700.0)
@@ -40,7 +40,7 @@ def hz_to_mel(freqs: np.ndarray, scale: str = "slaney") -> np.ndarray:
     return np.where(freqs >= _SLANEY_MIN_LOG_HZ, logarithmic, linear)
 
 
-def mel_to_hz(mels: np.ndarray, scale: str = "slaney") -> np.ndarray:
+def mel_to_hz(mels: float | np.ndarray, scale: str = "slaney") -> np.ndarray:
     mels = np.asarray(mels, dtype=np.float64)
     if scale == "htk":
         return 700.0 * (10.0 ** (mels / 2595.0) - 1.0)

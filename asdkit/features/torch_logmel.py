@@ -29,6 +29,10 @@ class TorchLogMel(torch.nn.Module):
         self.params = params
         self.register_buffer("window", torch.hann_window(params.n_fft, periodic=True, dtype=torch.float64).float())
         self.register_buffer("filterbank", torch.from_numpy(mel_filterbank(params)).float())
+        # The buffers' types, for type checkers (in __init__: TorchScript cannot resolve
+        # postponed class-level annotations).
+        self.window: Tensor
+        self.filterbank: Tensor
 
     def pad(self, waves: Tensor) -> Tensor:
         pad = self.params.n_fft // 2

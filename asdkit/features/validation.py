@@ -50,7 +50,7 @@ def checked_clip(wave: np.ndarray, label: str, dtype: type = np.float32) -> np.n
         return np.ascontiguousarray(wave, dtype=dtype) * dtype(_INT16_SCALE)
     if wave.dtype not in _FLOAT_KINDS:
         raise InputError(f"{label}: unsupported sample type {wave.dtype} (use float32/float64 or int16 PCM)")
-    clip = np.ascontiguousarray(wave, dtype=dtype)
+    clip: np.ndarray = np.ascontiguousarray(wave, dtype=dtype)
     # One cheap reduction first; the exact per-sample check runs only when the sum
     # is not finite (NaN/Inf present, or a float32 overflow of huge samples).
     if not np.isfinite(clip.sum()):

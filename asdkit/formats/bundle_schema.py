@@ -90,9 +90,9 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.score_on not in ("refined", "embedding"):
-            raise ModelError(f"model config: score_on '{self.score_on}' is not refined or embedding")
+            raise ModelError(f"score_on '{self.score_on}' is not refined or embedding")
         if self.score_on == "refined" and (self.gnn is None or self.knn is None):
-            raise ModelError("model config: scores refined vectors but has no graph network or kNN spec")
+            raise ModelError("scores refined vectors but has no graph network or kNN spec")
 
     @property
     def normalizes_scores(self) -> bool:
@@ -140,6 +140,8 @@ def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
         return cls(**values)
     except TypeError as exc:
         raise ModelError(f"{where}: malformed bundle config ({exc})") from None
+    except ModelError as exc:  # a rule of __post_init__
+        raise ModelError(f"{where}: bundle config {exc}") from None
 
 
 def _bad(where: str, name: str) -> Any:

@@ -189,7 +189,7 @@ class NameGroundTruth(GroundTruth):
 
     description = "file names"
 
-    def lookup(self, machine, section, names, scores_path):
+    def lookup(self, machine, section, names, scores_path):  # noqa: ARG002 - names alone tell
         labels, domains = [], []
         for name in names:
             parsed = label_from_name(name)

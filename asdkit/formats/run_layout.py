@@ -27,7 +27,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import InputError, ModelError
 
@@ -38,6 +38,8 @@ BAD_SIGNALS = "bad_signals.csv"  # clips scored despite a bad signal (score --on
 #: The model bundle's folder inside a RUN.
 MODEL = "model"
 
+_Layout = TypeVar("_Layout", bound="RunLayout")
+
 
 @dataclass(frozen=True)
 class RunLayout:
@@ -46,11 +48,11 @@ class RunLayout:
     root: Path
 
     @classmethod
-    def at(cls, path: str | os.PathLike) -> "RunLayout":
+    def at(cls: type[_Layout], path: str | os.PathLike) -> _Layout:
         return cls(Path(path))
 
     @classmethod
-    def of_model(cls, path: str | os.PathLike) -> "RunLayout":
+    def of_model(cls: type[_Layout], path: str | os.PathLike) -> _Layout:
         """The RUN of a model path given as ``RUN`` or ``RUN/model``."""
         path = Path(path)
         return cls(path.parent if path.name == MODEL and not (path / MODEL).is_dir() else path)

@@ -103,10 +103,13 @@ def _fit(model: GraphModel, loss_fn: MarginLoss, x: Tensor, edge_index: Tensor, 
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     gen = torch.Generator().manual_seed(seed)
     hops = model.num_hops
-    if batch_size is not None and hops is None:
-        raise ConfigError("mini-batch training needs a graph layer that declares num_hops")
-    index = InEdgeIndex(edge_index, x.shape[0]) if batch_size is not None else None
-    fanout = _fanout(num_neighbors, hops) if batch_size is not None else None
+    index: InEdgeIndex | None = None
+    fanout: list[int | None] | None = None
+    if batch_size is not None:
+        if hops is None:
+            raise ConfigError("mini-batch training needs a graph layer that declares num_hops")
+        index = InEdgeIndex(edge_index, x.shape[0])
+        fanout = _fanout(num_neighbors, hops)
     full_x, full_edges, full_labels = x.to(dev), edge_index.to(dev), labels.to(dev)
     history = []
     task = progress.task("train graph network", total=epochs)
@@ -118,6 +121,7 @@ def _fit(model: GraphModel, loss_fn: MarginLoss, x: Tensor, edge_index: Tensor, 
             if seeds is None:
                 emb, target = model(full_x, full_edges), full_labels
             else:
+                assert index is not None and hops is not None  # seed batches exist only with batch_size
                 sub = in_subgraph(seeds, index, hops, fanout, gen)
                 emb = model(x[sub.nodes].to(dev), sub.edge_index.to(dev),
                             torch.arange(sub.num_seeds, device=dev))

@@ -44,6 +44,7 @@ class AdaCosLoss(MarginLoss):
         self.weight = nn.Parameter(torch.empty(n_classes, in_dim), requires_grad=bool(trainable))
         nn.init.xavier_uniform_(self.weight)
         self.register_buffer("scale", torch.tensor(initial_adaptive_scale(n_classes)))
+        self.scale: Tensor  # the buffer's type, for type checkers
 
     def logits(self, embeddings: Tensor) -> Tensor:
         return F.linear(F.normalize(embeddings, dim=1), unit_rows(self.weight))

@@ -1,7 +1,8 @@
 """What the margin losses share: targets, soft cross-entropy, the adaptive scale.
 
 The contract is :class:`asdkit.api.MarginLoss`: class centres on the unit sphere, a
-classification loss over them, and the cosine logits used to measure accuracy. Every loss is built as ``cls(in_dim, n_classes, **options)`` (options keyword-only, with
+classification loss over them, and the cosine logits used to measure accuracy. Every
+loss is built as ``cls(in_dim, n_classes, **options)`` (options keyword-only, with
 JSON-serialisable defaults, like every component) and accepts two kinds of target:
 
 - hard labels ``(B,)`` int64 in ``[0, n_classes)``;

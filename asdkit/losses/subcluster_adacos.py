@@ -48,6 +48,7 @@ class SubclusterAdaCosLoss(MarginLoss):
         self.weight = nn.Parameter(torch.empty(n_classes * n_subclusters, in_dim), requires_grad=bool(trainable))
         nn.init.xavier_uniform_(self.weight)
         self.register_buffer("scale", torch.tensor(initial_adaptive_scale(n_classes * n_subclusters)))
+        self.scale: Tensor  # the buffer's type, for type checkers
 
     def centre_cosines(self, embeddings: Tensor) -> Tensor:
         """``(B, C, S)`` cosine to every centre."""

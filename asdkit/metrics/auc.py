@@ -81,8 +81,9 @@ def partial_auc(labels: np.ndarray, scores: np.ndarray, max_fpr: float = MAX_FPR
     tpr_at_max = np.interp(max_fpr, fpr[stop - 1:stop + 1], tpr[stop - 1:stop + 1])
     fpr_cut = np.r_[fpr[:stop], max_fpr]
     tpr_cut = np.r_[tpr[:stop], tpr_at_max]
+    # np.trapz is the numpy < 2.0 name; numpy 2.x stubs no longer declare it.
     area = float(np.trapezoid(tpr_cut, fpr_cut)) if hasattr(np, "trapezoid") \
-        else float(np.trapz(tpr_cut, fpr_cut))
+        else float(np.trapz(tpr_cut, fpr_cut))  # type: ignore[attr-defined]
     min_area = 0.5 * max_fpr ** 2
     return 0.5 * (1.0 + (area - min_area) / (max_fpr - min_area))
 

@@ -1,6 +1,7 @@
 """Several runs side by side: seeds grouped, differences to the first group.
 
-A run is a RUN folder or a scores folder itself (:func:`asdkit.formats.run_layout.locate_scores`). Runs whose config.json files are equal
+A run is a RUN folder or a scores folder itself
+(:func:`asdkit.formats.run_layout.locate_scores`). Runs whose config.json files are equal
 once every ``seed`` key (at any depth) and timestamp keys are removed form one group, shown
 as mean and sample standard deviation (ddof = 1) over its runs; the first group is the
 reference for the differences (group mean minus reference mean).

@@ -45,6 +45,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -117,7 +118,8 @@ class EvaluationResult:
             raise InputError(f"metrics schema '{data.get('schema')}' is not {SCHEMA}")
         summary = dict(data["summary"])
         if summary.get("official_score_ci"):
-            summary["official_score_ci"] = Interval(**{k: _nan_if_none(v) for k, v in summary["official_score_ci"].items()})
+            summary["official_score_ci"] = Interval(
+                **{k: _nan_if_none(v) for k, v in summary["official_score_ci"].items()})
         sections = []
         for entry in data["sections"]:
             entry = dict(entry)
@@ -129,9 +131,9 @@ class EvaluationResult:
 
     def rows(self) -> list[dict]:
         """Flat rows, one per section plus a harmonic-mean row (for CSV)."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         for m in self.sections:
-            row = {"machine": m.machine, "section": m.section}
+            row: dict[str, Any] = {"machine": m.machine, "section": m.section}
             for name in ("auc_source", "auc_target", "pauc", "auc_all"):
                 row[name] = getattr(m, name)
                 interval = m.ci.get(name)
@@ -143,7 +145,7 @@ class EvaluationResult:
                     row[f"{metric}_{domain}"] = getattr(m, f"{metric}_{domain}")
             row["undefined"] = "; ".join(f"{name}: {reason}" for name, reason in m.undefined.items()) or None
             rows.append(row)
-        summary_row = {key: None for key in rows[0]}
+        summary_row: dict[str, Any] = {key: None for key in rows[0]}
         summary_row.update({"machine": "ALL", "section": "hmean",
                             "auc_source": self.summary.get("hmean_auc_source"),
                             "auc_target": self.summary.get("hmean_auc_target"),

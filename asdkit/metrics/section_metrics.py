@@ -79,7 +79,8 @@ def _two_classes(labels: np.ndarray) -> bool:
 
 
 def _masked_auc(data: SectionData, mask: np.ndarray, with_ci: bool, what: str,
-                max_fpr: float | None = None, confidence: float = 0.95) -> tuple[float | None, Interval | None, np.ndarray | None]:
+                max_fpr: float | None = None, confidence: float = 0.95
+                ) -> tuple[float | None, Interval | None, np.ndarray | None]:
     """Metric over the clips in ``mask``; LOO values spread back over all section clips."""
     labels, scores = data.labels[mask], data.scores[mask]
     if not _two_classes(labels):
@@ -124,7 +125,7 @@ def compute_section_metrics(data: SectionData, max_fpr: float = MAX_FPR, with_ci
     counts = _counts(data)
     undefined = section_reasons(counts, data.decisions is not None)
     everything = np.ones(data.scores.size, dtype=bool)
-    results = {}
+    results: dict[str, tuple[float | None, Interval | None, np.ndarray | None]] = {}
     for name, mask, fpr in (("auc_source", data.auc_mask(False), None),
                             ("auc_target", data.auc_mask(True), None),
                             ("pauc", everything, max_fpr),
@@ -140,7 +141,7 @@ def compute_section_metrics(data: SectionData, max_fpr: float = MAX_FPR, with_ci
         pauc=results["pauc"][0], auc_all=results["auc_all"][0], undefined=undefined)
     for name in CI_METRICS:
         _, interval, loo = results[name]
-        if interval is not None:
+        if interval is not None and loo is not None:  # _masked_auc returns both or neither
             metrics.ci[name] = interval
             metrics.loo[name] = loo
     if data.decisions is not None:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from .. import registry
+from ..api import Backbone
 from ..audio import AudioPolicy, Clip, LoadSummary, Problem, SignalCheck, scan_dataset, write_clips_csv
 from ..audio.quality import bad_signal_message, duration_reasons
 from ..bundle import save_bundle, with_prefix
@@ -88,7 +89,7 @@ def drop_short_clips(clips: list[Clip], feats: list[Any], check: SignalCheck, su
     return kept_clips, kept_feats
 
 
-def _make_backbone(settings: ExtractSettings, n_mels: int, progress: Progress) -> torch.nn.Module:
+def _make_backbone(settings: ExtractSettings, n_mels: int, progress: Progress) -> Backbone:
     options = dict(settings.backbone_options)
     cls = registry.load("backbone", settings.backbone)
     if "n_mels" in registry.option_defaults(cls) and "n_mels" not in options:
@@ -100,6 +101,11 @@ def _make_backbone(settings: ExtractSettings, n_mels: int, progress: Progress) -
         report = load_weights(backbone, settings.weights)
         progress.log(f"loaded weights from {settings.weights} ({report})")
     return backbone
+
+
+def _component_of(obj: Any) -> Component:
+    """The name and options :func:`asdkit.registry.create` stamped on the component it built."""
+    return Component(obj.asdkit_name, dict(obj.asdkit_options))
 
 
 def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | None = None,
@@ -149,7 +155,7 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
     embeddings = embed_clips(backbone, feats, batch_size=settings.batch_size, device=device,
                              progress=progress)
 
-    config = BackboneConfig(Component(backbone.asdkit_name, dict(backbone.asdkit_options)), params.to_dict(),
+    config = BackboneConfig(_component_of(backbone), params.to_dict(),
                             policy.to_dict(), settings.labels, list(classes), objective, train_seconds)
     save_bundle(run.backbone, with_prefix("backbone", backbone.state_dict()), config.to_dict())
     run.save_tensor(run.embeddings, "embeddings", embeddings)

@@ -10,8 +10,9 @@ the clip's machine type and section (:mod:`.heldout`), which every fitted model 
     s(x) = \\frac{\\sum_r w_r z_r(x)}{\\sum_r w_r}
 
 The decision threshold of the ensemble is the gamma rule (:mod:`.threshold`, the
-``1 - false_alarm_rate`` quantile) on the ensemble's own held-out training scores (the same fusion applied to each model's
-held-out score of every training clip), shifted to be positive for the gamma fit.
+``1 - false_alarm_rate`` quantile) on the ensemble's own held-out training scores (the
+same fusion applied to each model's held-out score of every training clip), shifted to be
+positive for the gamma fit.
 Inputs: RUN folders that were fitted and scored on the same clips
 (``RUN/scores``); output: the official CSVs, ``thresholds.json`` and, when the
 scored clips' labels are known, ``metrics.json``.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -26,8 +26,13 @@ from ..formats.run_layout import threshold_of
 from ..utils import resolve_device
 from .heldout import zscore
 
+if TYPE_CHECKING:
+    from ..graph.model import GraphModel
 
-def _load_state(module: torch.nn.Module, state: dict[str, Tensor], what: str) -> torch.nn.Module:
+_M = TypeVar("_M", bound=torch.nn.Module)
+
+
+def _load_state(module: _M, state: dict[str, Tensor], what: str) -> _M:
     try:
         module.load_state_dict(state)
     except RuntimeError as exc:
@@ -40,7 +45,7 @@ def build_backbone(spec: Component, tensors: dict[str, Tensor]) -> torch.nn.Modu
     return _load_state(backbone, split_prefix(tensors, "backbone"), f"backbone '{spec.name}'")
 
 
-def build_graph_model(spec: GraphSpec, tensors: dict[str, Tensor]) -> torch.nn.Module:
+def build_graph_model(spec: GraphSpec, tensors: dict[str, Tensor]) -> GraphModel:
     from ..graph.model import GraphModel
 
     layer = registry.create("graph_layer", spec.name, spec.options, spec.in_dim, spec.out_dim)
@@ -64,7 +69,7 @@ class AsdModel:
     backbone: torch.nn.Module
     params: LogMelParams
     policy: AudioPolicy
-    graph_model: torch.nn.Module | None  # None: scorers work on backbone embeddings
+    graph_model: GraphModel | None  # None: scorers work on backbone embeddings
     train_x: Tensor | None
     train_edge_index: Tensor | None
     knn: KnnBackend | None
@@ -128,6 +133,8 @@ class AsdModel:
 
         if self.graph_model is None:
             return embeddings
+        # load() sets the training graph and its index together with the graph network
+        assert self.train_x is not None and self.train_edge_index is not None and self.knn is not None
         return refine_inductive(self.graph_model, self.train_x, self.train_edge_index, embeddings,
                                 self.knn, self.k, transductive=transductive)
 

@@ -21,22 +21,32 @@ PERCENTILE = 0.9
 
 
 def gamma_threshold(scores: np.ndarray, percentile: float = PERCENTILE) -> float:
-    """90th percentile of a gamma fit; the empirical percentile when the fit is degenerate."""
+    """90th percentile of a gamma fit; the empirical percentile when the fit is degenerate.
+
+    The fit runs on the scores divided by their standard deviation, and the result is
+    scaled back: the gamma family is closed under scaling, but scipy's maximum-likelihood
+    search is not (on cosine distances of ~1e-3 it returned a "90th percentile" 60x the
+    largest score, and no clip was ever decided anomalous). A fitted percentile outside
+    ``[min, max + (max - min)]`` of the scores is taken as a failed fit too.
+    """
     values = np.asarray(scores, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
     if values.size == 0:
         return float("inf")
-    if values.size < 3 or np.ptp(values) <= 1e-12 * max(1.0, abs(values).max()):
-        return float(np.quantile(values, percentile))
+    empirical = float(np.quantile(values, percentile))
+    spread = float(np.std(values))
+    if values.size < 3 or spread <= 1e-12 * max(1e-300, float(np.abs(values).max())):
+        return empirical
     from scipy import stats
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            shape, loc, scale = stats.gamma.fit(values)
-            threshold = float(stats.gamma.ppf(percentile, shape, loc=loc, scale=scale))
+            shape, loc, scale = stats.gamma.fit(values / spread)
+            threshold = float(stats.gamma.ppf(percentile, shape, loc=loc, scale=scale)) * spread
         except (ValueError, RuntimeError, FloatingPointError):
             threshold = float("nan")
-    if not np.isfinite(threshold):
-        threshold = float(np.quantile(values, percentile))
+    low, high = float(values.min()), float(values.max())
+    if not np.isfinite(threshold) or not low <= threshold <= high + (high - low):
+        return empirical
     return threshold

@@ -11,6 +11,7 @@ to drop the scores; each piece (scores, thresholds, metrics) fails on its own.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,8 @@ def _truth_table(root: Path) -> Path | None:
     return None
 
 
-def _load_metrics(art: RunArtifacts, scores_dir: Path, truth_description: str) -> None:
+def _load_metrics(art: RunArtifacts, sections: list[SectionData], scores_dir: Path,
+                  truth_description: str) -> None:
     metrics_json = art.layout.metrics
     if metrics_json.is_file():
         try:
@@ -100,7 +102,7 @@ def _load_metrics(art: RunArtifacts, scores_dir: Path, truth_description: str) -
             art.missing.append(f"metrics.json: not readable ({exc}); metrics computed now from scores/")
     else:
         art.missing.append("metrics.json: metrics computed now from scores/")
-    art.metrics = evaluate_sections(art.sections, str(scores_dir), truth_description)
+    art.metrics = evaluate_sections(sections, str(scores_dir), truth_description)
 
 
 def _load_scores(art: RunArtifacts) -> None:
@@ -119,13 +121,13 @@ def _load_scores(art: RunArtifacts) -> None:
     try:
         truth = resolve_ground_truth(None, _truth_table(art.root))
         art.sections = load_sections(scores_dir, truth)
-        _load_metrics(art, scores_dir, truth.description)
+        _load_metrics(art, art.sections, scores_dir, truth.description)
     except AsdkitError as exc:
         art.scores_error = str(exc)
         art.missing.append(f"scores/: {exc}")
 
 
-def load_run(root: str | Path) -> RunArtifacts:
+def load_run(root: str | os.PathLike) -> RunArtifacts:
     """Read every artifact of a RUN folder that exists; note the rest in ``missing``."""
     root = Path(root)
     if not root.is_dir():

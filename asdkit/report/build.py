@@ -14,6 +14,7 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import AsdkitError
+from ..metrics import SectionData
 from ..utils import atomic_write_text
 from . import page
 from .artifacts import RunArtifacts, load_run
@@ -33,10 +34,10 @@ def _metrics_section(art: RunArtifacts) -> str:
                         + page.warning_list(result.warnings), note)
 
 
-def _roc_section(art: RunArtifacts, missing: list[str]) -> str | None:
+def _roc_section(art: RunArtifacts, section_data: list[SectionData], missing: list[str]) -> str | None:
     from .score_plots import roc_figure, roc_plan
 
-    drawn, notes = roc_plan(art.sections)
+    drawn, notes = roc_plan(section_data)
     if not drawn:
         missing.append("ROC curves: no section has both normal and anomalous test clips")
         return None
@@ -45,10 +46,10 @@ def _roc_section(art: RunArtifacts, missing: list[str]) -> str | None:
                         "Source: source normals vs all anomalies; target likewise. Grey band: pAUC range.")
 
 
-def _histogram_section(art: RunArtifacts) -> str:
+def _histogram_section(art: RunArtifacts, section_data: list[SectionData]) -> str:
     from .score_plots import histogram_figure, histogram_plan
 
-    panels, notes = histogram_plan(art.sections, art.threshold)
+    panels, notes = histogram_plan(section_data, art.threshold)
     sections = {p.data.key: p for p in panels}.values()
     unmatched = [f"{p.data.machine}/{p.data.section}" for p in sections if p.threshold is None]
     if art.thresholds is not None and unmatched:
@@ -63,7 +64,8 @@ def _histogram_section(art: RunArtifacts) -> str:
 def _score_sections(art: RunArtifacts, missing: list[str]) -> list[str]:
     if not art.sections:
         return []
-    return [part for part in (_roc_section(art, missing), _histogram_section(art)) if part]
+    return [part for part in (_roc_section(art, art.sections, missing), _histogram_section(art, art.sections))
+            if part]
 
 
 def _embedding_section(art: RunArtifacts, method: str) -> str | None:

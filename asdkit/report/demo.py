@@ -85,7 +85,8 @@ def _history(rng, epochs: int) -> dict:
     decay = np.exp(-np.arange(1, epochs + 1) / 6)
     backbone = [{"epoch": e + 1, "loss": float(2.5 * d + 0.2 + rng.normal(0, 0.03)),
                  "acc": float(0.98 - 0.6 * d)} for e, d in enumerate(decay)]
-    gnn = [{"epoch": e + 1, "loss": float(1.2 * d + 0.1 + rng.normal(0, 0.02))} for e, d in enumerate(decay[:epochs // 2])]
+    gnn = [{"epoch": e + 1, "loss": float(1.2 * d + 0.1 + rng.normal(0, 0.02))}
+           for e, d in enumerate(decay[:epochs // 2])]
     return {"backbone": backbone, "gnn": gnn}
 
 

@@ -3,14 +3,24 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg", force=True)  # the report is rendered headless, never on a display
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
+
+
+def _colour_table(name: str) -> tuple[Any, ...]:
+    """The colours of a listed (qualitative) colormap such as tab10, as matplotlib holds them."""
+    cmap = plt.get_cmap(name)
+    assert isinstance(cmap, ListedColormap) and isinstance(cmap.colors, (tuple, list)), name
+    return tuple(cmap.colors)
+
 
 #: one clearly distinct colour per machine type (tab10, then tab20's lighter shades)
-PALETTE = plt.get_cmap("tab10").colors + plt.get_cmap("tab20").colors[1::2]
+PALETTE = _colour_table("tab10") + _colour_table("tab20")[1::2]
 DOMAIN_COLOURS = {"source": "#1f77b4", "target": "#d62728"}
 
 plt.rcParams.update({"figure.dpi": 100, "font.size": 9, "axes.titlesize": 10,

@@ -70,7 +70,8 @@ def roc_plan(sections: list[SectionData]) -> tuple[list[SectionData], list[str]]
 def histogram_plan(sections: list[SectionData], threshold_of: Callable[[str, str], float | None]
                    ) -> tuple[list[HistogramPanel], list[str]]:
     """One panel per (section, domain) that has clips, and lines on what has none."""
-    panels, empty = [], {domain: [] for domain, _ in DOMAINS}
+    panels: list[HistogramPanel] = []
+    empty: dict[str, list[str]] = {domain: [] for domain, _ in DOMAINS}
     for data in sections:
         threshold = threshold_of(data.machine, data.section)
         for domain, target in DOMAINS:

@@ -44,6 +44,7 @@ class KMeansScorer(Scorer):
 
     def score(self, x: Tensor) -> Tensor:
         x = check_score_input(x, self.centres, "kmeans scorer")
+        assert self.centres is not None  # check_score_input refuses an unfitted scorer
         return 1.0 - (unit(x) @ self.centres.T).max(1).values
 
     def state_dict(self) -> dict[str, Tensor]:

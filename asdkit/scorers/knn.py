@@ -52,6 +52,7 @@ class KNNScorer(Scorer):
         return self
 
     def _scaled(self, x: Tensor) -> Tensor:
+        assert self.shift is not None and self.spread is not None  # set by fit and load_state_dict
         return (x - self.shift) / self.spread
 
     def _distance(self, sims: Tensor) -> Tensor:
@@ -60,13 +61,15 @@ class KNNScorer(Scorer):
 
     def score(self, x: Tensor) -> Tensor:
         x = unit(self._scaled(check_score_input(x, self.bank, "knn scorer")))
-        split = self.domain_banks and bool(self.is_target.any()) and bool((~self.is_target).any())
+        bank, is_target = self.bank, self.is_target
+        assert bank is not None and is_target is not None  # fitted (checked above); set with the bank
+        split = self.domain_banks and bool(is_target.any()) and bool((~is_target).any())
         parts = []
         for chunk in x.split(self.chunk_size):
-            sims = chunk @ self.bank.T
+            sims = chunk @ bank.T
             if split:
-                parts.append(torch.minimum(self._distance(sims[:, ~self.is_target]),
-                                           self._distance(sims[:, self.is_target])))
+                parts.append(torch.minimum(self._distance(sims[:, ~is_target]),
+                                           self._distance(sims[:, is_target])))
             else:
                 parts.append(self._distance(sims))
         return torch.cat(parts) if parts else x.new_empty(0)
@@ -74,6 +77,7 @@ class KNNScorer(Scorer):
     def state_dict(self) -> dict[str, Tensor]:
         if self.bank is None:
             return {}
+        assert self.is_target is not None and self.shift is not None and self.spread is not None  # set with the bank
         return {"bank": self.bank, "is_target": self.is_target.to(torch.uint8), "shift": self.shift,
                 "spread": self.spread}
 

@@ -63,11 +63,14 @@ class MahalanobisScorer(Scorer):
 
     def score(self, x: Tensor) -> Tensor:
         x = check_score_input(x, self.mean, "mahalanobis scorer").double()
+        assert self.mean is not None and self.precision is not None  # fitted (checked above); set together
         diff = x - self.mean
         return ((diff @ self.precision) * diff).sum(1).clamp_min(0.0).to(torch.float32)
 
     def state_dict(self) -> dict[str, Tensor]:
-        return {} if self.mean is None else {"mean": self.mean, "precision": self.precision}
+        if self.mean is None or self.precision is None:  # not fitted (fit and load set both)
+            return {}
+        return {"mean": self.mean, "precision": self.precision}
 
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         require_keys(state, ("mean", "precision"), "mahalanobis scorer")

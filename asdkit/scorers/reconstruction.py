@@ -44,7 +44,7 @@ class ReconstructionErrorScorer(Scorer):
     def __init__(self) -> None:
         self._state: dict[str, Tensor] = {}
 
-    def fit(self, x: Tensor, domain: Tensor | None = None) -> "ReconstructionErrorScorer":
+    def fit(self, x: Tensor, domain: Tensor | None = None) -> "ReconstructionErrorScorer":  # noqa: ARG002 - the Scorer contract
         errors = _as_error_vectors(x, "reconstruction scorer fit")
         if errors.shape[0] == 0:
             raise InputError("reconstruction scorer fit: no training clips")

@@ -54,7 +54,7 @@ def bearing_fault(rng: np.random.Generator, signal: MachineSignal, sr: int) -> n
     return dsp.render_events(n, onsets, load_zone * rng.uniform(0.7, 1.0, len(onsets)), kernel)
 
 
-def imbalance(rng: np.random.Generator, signal: MachineSignal, sr: int) -> np.ndarray:
+def imbalance(rng: np.random.Generator, signal: MachineSignal, sr: int) -> np.ndarray:  # noqa: ARG001 - fault signature
     """Once-per-revolution force: low shaft harmonics plus a wobble of the whole sound."""
     cycles = signal.shaft_cycles
     tone = dsp.cosine(cycles) + 0.5 * dsp.cosine(2 * cycles + rng.uniform()) + 0.3 * dsp.cosine(3 * cycles)

@@ -58,7 +58,8 @@ def _room_impulse(rng: np.random.Generator, sr: int, rt60: float) -> np.ndarray:
 def _mic_curve(freqs: np.ndarray, tilt_db_per_oct: float, peak_hz: float, peak_db: float) -> np.ndarray:
     """Microphone colouring: spectral tilt, one resonance, and a 40 Hz high-pass."""
     octaves = np.log2(np.maximum(freqs, 1.0) / 1000.0)
-    gain_db = tilt_db_per_oct * octaves + peak_db * np.exp(-0.5 * (np.log2(np.maximum(freqs, 1.0) / peak_hz) / 0.35) ** 2)
+    peak_octaves = np.log2(np.maximum(freqs, 1.0) / peak_hz)
+    gain_db = tilt_db_per_oct * octaves + peak_db * np.exp(-0.5 * (peak_octaves / 0.35) ** 2)
     high_pass = freqs**2 / (freqs**2 + 40.0**2)
     return (10 ** (gain_db / 20) * high_pass).astype(np.float32)
 
@@ -82,8 +83,10 @@ class AcousticScene:
         self.n_fft = sfft.next_fast_len(n + int(sr * self.rt60), real=True)
         self.freqs = np.fft.rfftfreq(self.n_fft, 1 / sr).astype(np.float32)
         self._transfers: dict[tuple[str, int], np.ndarray] = {}
-        self._mics = {"source": _mic_curve(self.freqs, rng.uniform(-0.5, 0.5), rng.uniform(3000, 5000), rng.uniform(1, 3)),
-                      "target": _mic_curve(self.freqs, rng.uniform(-3.0, -1.5), rng.uniform(600, 1500), rng.uniform(4, 7))}
+        self._mics = {
+            "source": _mic_curve(self.freqs, rng.uniform(-0.5, 0.5), rng.uniform(3000, 5000), rng.uniform(1, 3)),
+            "target": _mic_curve(self.freqs, rng.uniform(-3.0, -1.5), rng.uniform(600, 1500), rng.uniform(4, 7)),
+        }
         self._background_shapes = {d: _background_shape(self.freqs, rng, d) * self._mics[d]
                                    for d in ("source", "target")}
         self._backgrounds: dict[str, np.ndarray] = {}

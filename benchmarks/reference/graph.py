@@ -21,7 +21,8 @@ except ImportError:  # optional: see module docstring
     torch_cluster = None
 
 #: Which library the reference's kNN uses in this environment.
-KNN_LIBRARY = "torch_cluster" if torch_cluster is not None else "sklearn NearestNeighbors (brute; torch_cluster missing)"
+KNN_LIBRARY = ("torch_cluster" if torch_cluster is not None
+               else "sklearn NearestNeighbors (brute; torch_cluster missing)")
 
 
 def _workers() -> int:

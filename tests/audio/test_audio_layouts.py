@@ -136,7 +136,7 @@ def test_forced_layout_year_alias(tmp_path, make_wav):
 
 
 @pytest.mark.parametrize("setup, message", [
-    (lambda root: None, "no audio files"),
+    (lambda _root: None, "no audio files"),
     (lambda root: (root / "notes.txt").write_text("hi"), "no audio files"),
 ])
 def test_empty_or_audio_free_folder(tmp_path, setup, message):

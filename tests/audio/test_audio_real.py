@@ -24,7 +24,7 @@ def test_real_dcase2023(real_mini):
 def test_real_audio_decodes_at_16k(real_mini):
     clips = scan_dataset(real_mini / "dcase2023").clips[::5]
     batch = iter_audio(clips, AudioPolicy(strict=True))
-    for clip, wave in batch:
+    for _, wave in batch:
         assert 9.5 * 16000 <= len(wave) <= 12.5 * 16000
         assert 1e-4 < np.sqrt(np.mean(wave**2)) < 0.5
     assert batch.summary.ok and batch.summary.loaded == len(clips)

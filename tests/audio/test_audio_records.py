@@ -1,4 +1,5 @@
 """Clip records and clips.csv."""
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ def test_clip_row_round_trip():
 
 def test_clip_is_frozen_and_hashable():
     clip = Clip("x.wav", "fan", "00")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         clip.machine = "pump"  # type: ignore[misc]
     assert len({clip, Clip("x.wav", "fan", "00")}) == 1
 

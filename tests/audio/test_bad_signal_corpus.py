@@ -21,7 +21,7 @@ import pytest
 from asdkit.audio import AudioPolicy, SignalCheck, iter_audio
 from asdkit.errors import InputError
 
-from bad_signal_corpus import BAD, EITHER, GOOD, REFERENCE_SECONDS, build_corpus
+from tests.audio.bad_signal_corpus import BAD, EITHER, GOOD, REFERENCE_SECONDS, build_corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*resampled to:UserWarning")
 

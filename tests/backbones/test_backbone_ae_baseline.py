@@ -13,7 +13,7 @@ from asdkit.backbones.train import train_backbone
 from asdkit.errors import InputError, ModelError
 from asdkit.testing import check_backbone, check_scorer
 
-from backbone_helpers import synthetic_logmels
+from tests.backbones.backbone_helpers import synthetic_logmels
 
 torch.set_num_threads(1)
 AE_64 = {"n_mels": 64, "embedding_dim": 320}

@@ -73,8 +73,8 @@ def test_featex_doubles_the_batch_with_exchanged_pairs():
 def test_featex_needs_two_branches():
     obj = _objective("featex")
     with pytest.raises(ConfigError, match="two-branch backbone"):
-        obj.loss(nn.Sequential(nn.Flatten(), nn.Linear(80, 6)), torch.randn(4, 1, 8, 10), torch.zeros(4, dtype=torch.long),
-                 np.random.default_rng(0))
+        obj.loss(nn.Sequential(nn.Flatten(), nn.Linear(80, 6)), torch.randn(4, 1, 8, 10),
+                 torch.zeros(4, dtype=torch.long), np.random.default_rng(0))
 
 
 def test_mixup_gives_soft_targets_summing_to_one():

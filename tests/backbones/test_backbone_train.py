@@ -13,7 +13,7 @@ from asdkit.backbones.objectives import resolve_objective
 from asdkit.backbones.train import train_backbone
 from asdkit.errors import ConfigError, InputError
 
-from backbone_helpers import synthetic_logmels
+from tests.backbones.backbone_helpers import synthetic_logmels
 
 torch.set_num_threads(1)
 
@@ -27,7 +27,7 @@ class _Recorder:
     def __init__(self):
         self.infos, self.advanced, self.closed = [], 0, False
 
-    def task(self, description, total=None):
+    def task(self, description, total=None):  # noqa: ARG002 - the Progress protocol
         self.total = total
         return self
 

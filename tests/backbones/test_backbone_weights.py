@@ -12,7 +12,7 @@ from asdkit.backbones.mobilenetv2 import MobileNetV2
 from asdkit.backbones.weights import fold_rgb_to_mono, load_weights
 from asdkit.errors import ModelError
 
-from backbone_helpers import torchvision_state_dict
+from tests.backbones.backbone_helpers import torchvision_state_dict
 
 torch.set_num_threads(1)
 

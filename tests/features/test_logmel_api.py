@@ -12,7 +12,7 @@ import asdkit
 from asdkit.errors import ConfigError, InputError
 from asdkit.features import LogMelParams, compute_logmel, reference_logmel, resolve_backend
 
-from logmel_helpers import assert_matches_reference
+from tests.features.logmel_helpers import assert_matches_reference
 
 BACKENDS = ["torch", "numpy"] + (["native"] if asdkit.native_available() else [])
 

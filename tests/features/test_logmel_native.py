@@ -8,7 +8,7 @@ import asdkit
 from asdkit.features import LogMelParams, compute_logmel, reference_logmel
 from asdkit.features.logmel import native_plan
 
-from logmel_helpers import assert_matches_reference
+from tests.features.logmel_helpers import assert_matches_reference
 
 pytestmark = [
     pytest.mark.native,

@@ -8,7 +8,7 @@ import torch
 from asdkit.features import LogMelParams, compute_logmel, logmel_tensor, reference_logmel
 from asdkit.features.torch_logmel import torch_logmel
 
-from logmel_helpers import assert_matches_reference
+from tests.features.logmel_helpers import assert_matches_reference
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 

@@ -103,7 +103,8 @@ def test_search_errors_name_the_problem():
 
 def test_torch_cluster_missing_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch_cluster", None)  # makes the import fail
-    with pytest.raises(PluginError, match=r"torch-cluster is not installed \(pip install --no-build-isolation torch-cluster\)"):
+    with pytest.raises(PluginError,
+                       match=r"torch-cluster is not installed \(pip install --no-build-isolation torch-cluster\)"):
         registry.create("knn", "torch_cluster")
     assert issubclass(PluginError, AsdkitError)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from metrics_helpers import make_section, write_rows
+from tests.metrics.metrics_helpers import make_section, write_rows
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from asdkit.cli.main import cli
 from asdkit.metrics import compare_runs, evaluate_scores_dir
 
-from metrics_helpers import make_section, write_rows
+from tests.metrics.metrics_helpers import make_section, write_rows
 
 
 def _run(root: Path, name: str, config: dict, shift: float, seed: int) -> Path:

@@ -11,7 +11,7 @@ from sklearn.metrics import roc_auc_score
 from asdkit.errors import InputError
 from asdkit.metrics import EvaluationResult, evaluate_scores_dir, harmonic_mean, write_metrics_json
 
-from metrics_helpers import dev_name, write_rows
+from tests.metrics.metrics_helpers import dev_name, write_rows
 
 SHARED_GT = Path("/work/shared/data/dcase2024-eval-ground-truth")
 
@@ -151,7 +151,7 @@ def test_official_ground_truth_layout(tmp_path):
     attributes = SHARED_GT / "ground_truth_attributes" / f"ground_truth_{machines[0]}_section_00_test.csv"
     originals = dict(line.split(",") for line in attributes.read_text().split())
     path = tmp_path / "team" / f"anomaly_score_{machines[0]}_section_00_test.csv"
-    write_rows(path, [(originals[n] + ".wav", s) for n, s in (l.split(",") for l in path.read_text().split())])
+    write_rows(path, [(originals[n] + ".wav", s) for n, s in (line.split(",") for line in path.read_text().split())])
     again = evaluate_scores_dir(tmp_path / "team", ground_truth=SHARED_GT, with_ci=False)
     assert again.official_score == pytest.approx(result.official_score)
     # A machine without its score file, and a missing row, are refused.

@@ -15,7 +15,7 @@ from asdkit.cli.main import cli
 from asdkit.errors import InputError
 from asdkit.metrics import EvaluationResult, evaluate_scores_dir, evaluate_sections, jackknife_interval
 
-from metrics_helpers import dev_name, write_rows
+from tests.metrics.metrics_helpers import dev_name, write_rows
 
 #: (domain, label) -> clip count, per machine; each class present has >= 2 clips so that
 #: leaving one clip out never makes a defined figure undefined
@@ -112,7 +112,7 @@ def test_2021_and_2020_scores_over_defined_parts(partial_dir):
     folder, rows = partial_dir
     result = evaluate_scores_dir(folder, with_ci=False)
     aucs, paucs, per_machine = [], [], []
-    for machine, machine_rows in rows.items():
+    for machine_rows in rows.values():
         scores, labels, target = _arrays(machine_rows)
         for in_domain in (~target, target):
             if labels[in_domain].any() and not labels[in_domain].all():

@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pipeline_helpers import EXTRACT_ARGS, FIT_ARGS, ok
+from tests.pipeline.pipeline_helpers import EXTRACT_ARGS, FIT_ARGS, ok
 
 
 @pytest.fixture(scope="session")

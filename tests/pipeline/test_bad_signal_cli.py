@@ -16,7 +16,7 @@ import soundfile as sf
 
 from asdkit.bundle import load_bundle
 
-from pipeline_helpers import invoke, ok
+from tests.pipeline.pipeline_helpers import invoke, ok
 
 RATE = 16000
 BAD = {  # file number -> (samples, words of the reason)

@@ -5,9 +5,8 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
-from pipeline_helpers import invoke, ok
+from tests.pipeline.pipeline_helpers import invoke, ok
 
 from asdkit.bundle import load_bundle
 from asdkit.formats.score_files import find_score_files, read_score_csv
@@ -38,7 +37,8 @@ def test_fused_score_is_weighted_mean_of_heldout_z_scores(fitted_run, knn_run, t
     for run in (fitted_run, knn_run):
         stats = load_bundle(run / "model")[1]["heldout_score_stats"]
         raw = _scores(run / "scores")
-        parts.append({k: (v - stats[f"{k[0]}/{k[1]}"]["mean"]) / stats[f"{k[0]}/{k[1]}"]["std"] for k, v in raw.items()})
+        parts.append({k: (v - stats[f"{k[0]}/{k[1]}"]["mean"]) / stats[f"{k[0]}/{k[1]}"]["std"]
+                      for k, v in raw.items()})
     assert set(fused) == set(parts[0])
     for key, value in fused.items():
         assert value == pytest.approx((3 * parts[0][key] + parts[1][key]) / 4, rel=1e-9, abs=1e-9)

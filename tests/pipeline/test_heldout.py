@@ -39,7 +39,7 @@ def test_stats_floor_the_spread():
 def test_false_alarm_rate_sets_the_gamma_quantile_of_heldout_scores(run_copy, tmp_path):
     import json
 
-    from pipeline_helpers import invoke, ok
+    from tests.pipeline.pipeline_helpers import invoke, ok
 
     from asdkit.audio import read_clips_csv
     from asdkit.bundle import load_bundle

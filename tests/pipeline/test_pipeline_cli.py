@@ -10,7 +10,7 @@ import pytest
 
 from asdkit.bundle import load_bundle
 
-from pipeline_helpers import EXTRACT_ARGS, FIT_ARGS, invoke, ok
+from tests.pipeline.pipeline_helpers import EXTRACT_ARGS, FIT_ARGS, invoke, ok
 
 
 def read_scores(folder: Path) -> dict[str, float]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from pipeline_helpers import invoke, ok
+from tests.pipeline.pipeline_helpers import invoke, ok
 
 from asdkit.audio import read_clips_csv
 from asdkit.bundle import load_bundle

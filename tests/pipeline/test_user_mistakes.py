@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from pipeline_helpers import invoke
+from tests.pipeline.pipeline_helpers import invoke
 
 from asdkit.bundle import load_bundle, save_bundle
 from asdkit.errors import InputError, ModelError
@@ -102,7 +102,7 @@ def test_python_warnings_print_once_as_one_line(tiny_data, fitted_run, monkeypat
 
     def noisy_embed(self, features):
         for _ in range(3):
-            warnings.warn("something odd in the backbone", UserWarning)
+            warnings.warn("something odd in the backbone", UserWarning, stacklevel=1)
         return original(self, features)
 
     monkeypatch.setattr(model_module.AsdModel, "embed", noisy_embed)

@@ -108,7 +108,7 @@ def test_partial_run_reports_its_metrics_without_empty_panels(partial_run):
 
 
 def test_scores_that_cannot_be_evaluated_are_not_called_absent(demo_run, tmp_path):
-    run = _filter_run(demo_run, tmp_path / "normals", lambda machine, name: "_anomaly_" in name)
+    run = _filter_run(demo_run, tmp_path / "normals", lambda _machine, name: "_anomaly_" in name)
     html = build_report(run)
     assert "No scores" not in html
     assert "scores/ is there but could not be evaluated" in html and "no metric is defined" in html

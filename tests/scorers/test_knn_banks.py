@@ -8,8 +8,9 @@ from asdkit import registry
 
 def _points() -> tuple[torch.Tensor, torch.Tensor]:
     # 6 source clips near e0, 2 target clips near e1.
-    source = torch.nn.functional.normalize(torch.eye(3)[0] + 0.05 * torch.randn(6, 3, generator=torch.Generator().manual_seed(0)), dim=1)
-    target = torch.nn.functional.normalize(torch.eye(3)[1] + 0.05 * torch.randn(2, 3, generator=torch.Generator().manual_seed(1)), dim=1)
+    normalize = torch.nn.functional.normalize
+    source = normalize(torch.eye(3)[0] + 0.05 * torch.randn(6, 3, generator=torch.Generator().manual_seed(0)), dim=1)
+    target = normalize(torch.eye(3)[1] + 0.05 * torch.randn(2, 3, generator=torch.Generator().manual_seed(1)), dim=1)
     return torch.cat([source, target]), torch.tensor([0] * 6 + [1] * 2)
 
 

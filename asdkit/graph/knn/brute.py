@@ -29,14 +29,15 @@ class BruteKnn(KnnBackend):
         self._base_sq = self._base.square().sum(1)
 
     def search(self, query: Tensor, k: int) -> tuple[Tensor, Tensor]:
-        base = self._base
+        base, base_sq = self._base, self._base_sq
         query = check_query(query, None if base is None else base.shape[1])
+        assert base is not None and base_sq is not None  # check_query refuses an unbuilt index
         k = check_k(k, base.shape[0])
         out_device = query.device
         query = query.to(base.device)
         dists, idxs = [], []
         for chunk in query.split(self.chunk_size):
-            sq = chunk.square().sum(1, keepdim=True) - 2.0 * chunk @ base.T + self._base_sq
+            sq = chunk.square().sum(1, keepdim=True) - 2.0 * chunk @ base.T + base_sq
             d, i = sq.topk(k, dim=1, largest=False, sorted=True)
             dists.append(d.clamp_min_(0.0))
             idxs.append(i)

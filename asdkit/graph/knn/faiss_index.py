@@ -43,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+from typing import Any
 
 import numpy as np
 import torch
@@ -79,7 +80,7 @@ class FaissKnn(KnnBackend):
         self.calibration_k, self.calibration_queries = int(calibration_k), int(calibration_queries)
         self.calibration: dict[str, float] = {}
         self._nprobe = 0
-        self._index = None
+        self._index: Any = None  # a faiss index once built (faiss ships no type hints)
         self._dim: int | None = None
         self._n = 0
 

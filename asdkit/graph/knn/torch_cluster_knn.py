@@ -42,6 +42,7 @@ class TorchClusterKnn(KnnBackend):
     def search(self, query: Tensor, k: int) -> tuple[Tensor, Tensor]:
         base = self._base
         query = check_query(query, None if base is None else base.shape[1])
+        assert base is not None  # check_query refuses an unbuilt index
         k = check_k(k, base.shape[0])
         out_device = query.device
         query = query.to(base.device).contiguous()

@@ -49,6 +49,10 @@ class TwoLayerGraph(GraphLayer):
         self.dropout = nn.Dropout(dropout)
         self.skip1 = make_skip(in_dim, hidden_dim, residual)
         self.skip2 = make_skip(hidden_dim, out_dim, residual)
+        # Set by the subclass. Declared here, not in the class body: TorchScript cannot
+        # resolve the postponed (string) annotation of a class attribute.
+        self.conv1: nn.Module
+        self.conv2: nn.Module
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         h = self.conv1(x, edge_index)

@@ -69,7 +69,7 @@ class LOFScorer(Scorer):
 
     # ------------------------------------------------------------ contract
 
-    def fit(self, x: Tensor, domain: Tensor | None = None) -> "LOFScorer":
+    def fit(self, x: Tensor, domain: Tensor | None = None) -> "LOFScorer":  # noqa: ARG002 - the Scorer contract
         train = self._check_matrix(as_float_tensor(x, "lof fit input"), "lof fit input")
         if train.shape[0] < 2:
             raise InputError(f"lof: needs at least 2 training points, got {train.shape[0]}")
