@@ -174,8 +174,16 @@ def _emit(text: str, output: Path | None) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write --json/--csv output to this file (atomically) instead of stdout.")
 @click.option("--no-ci", is_flag=True, help="Skip the jackknife confidence intervals (faster).")
+@click.option("--table", "table_format", type=click.Choice(["md", "csv", "latex"]),
+              help="The seed-grouped results table (per machine/section and overall, mean ± std over "
+                   "seeds) as Markdown, CSV or LaTeX, instead of the terminal table.")
+@click.option("--significance", is_flag=True,
+              help="Paired bootstrap over clips: is each group's official score different from the first's?")
+@click.option("--bootstrap", "replicates", type=click.IntRange(min=10), default=1000, show_default=True,
+              help="Bootstrap replicates for --significance.")
 def command(runs: tuple[Path, ...], ground_truth: Path | None, as_json: bool, as_csv: bool,
-            output: Path | None, no_ci: bool) -> None:
+            output: Path | None, no_ci: bool, table_format: str | None, significance: bool,
+            replicates: int) -> None:
     """AUC (source/target), pAUC, P/R/F1 and the official DCASE score of RUN(s).
 
     A RUN is a folder with scores/ (anomaly_score_<machine>_section_NN_test.csv,
@@ -193,11 +201,13 @@ def command(runs: tuple[Path, ...], ground_truth: Path | None, as_json: bool, as
       asdkit evaluate run/scores --ground-truth dcase2024_task2_evaluator/ --csv -o metrics.csv
       asdkit evaluate base_seed1 base_seed2 gnn_seed1 gnn_seed2
     """
-    if as_json and as_csv:
-        raise click.UsageError("choose one of --json and --csv")
-    if output is not None and not (as_json or as_csv):
-        raise click.UsageError("-o/--output needs --json or --csv")
-    if len(runs) == 1:
+    if sum(map(bool, (as_json, as_csv, table_format))) > 1:
+        raise click.UsageError("choose one of --json, --csv and --table")
+    if output is not None and not (as_json or as_csv or table_format):
+        raise click.UsageError("-o/--output needs --json, --csv or --table")
+    if significance and len(runs) < 2:
+        raise click.UsageError("--significance compares at least two runs")
+    if len(runs) == 1 and not table_format:
         entry = evaluate_run(runs[0], ground_truth, with_ci=not no_ci)
         if as_json:
             _emit(json.dumps(entry.result.to_dict(), indent=2) + "\n", output)
@@ -214,9 +224,34 @@ def command(runs: tuple[Path, ...], ground_truth: Path | None, as_json: bool, as
         for run in group.runs:
             for line in warning_lines(run.result, f"{run.name}: "):
                 err.print(line)
+    notes = _significance_notes(comparison, ground_truth, replicates) if significance else []
     if as_json:
-        _emit(json.dumps(comparison.to_dict(), indent=2) + "\n", output)
+        data = comparison.to_dict()
+        if significance:
+            data["significance"] = [note.to_dict() for note in notes]
+        _emit(json.dumps(data, indent=2) + "\n", output)
     elif as_csv:
         _emit(_csv_text(_comparison_rows(comparison)), output)
+    elif table_format:
+        from ..metrics.tables import results_table
+
+        _emit(results_table(comparison, table_format), output)
     else:
         out.print(comparison_table(comparison))
+    for note in notes:
+        err.print(note.note(), markup=False, highlight=False)
+
+
+def _significance_notes(comparison: Comparison, ground_truth: Path | None, replicates: int) -> list:
+    """Each group against the first, by a paired bootstrap over the clips (all seeds of a group)."""
+    from ..metrics.compare import run_sections
+    from ..metrics.significance import paired_bootstrap
+
+    if len(comparison.groups) < 2:
+        raise click.UsageError("--significance needs two different methods; these runs differ only in "
+                               "their seed (one group)")
+    first = comparison.groups[0]
+    method_a = [run_sections(r.path, ground_truth) for r in first.runs]
+    return [paired_bootstrap(method_a, [run_sections(r.path, ground_truth) for r in group.runs],
+                             (first.label, group.label), replicates)
+            for group in comparison.groups[1:]]

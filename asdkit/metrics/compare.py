@@ -151,6 +151,16 @@ def evaluate_run(path: str | os.PathLike, ground_truth: str | os.PathLike | None
     return RunEntry(Path(path), located.scores_dir, config, result)
 
 
+def run_sections(path: str | os.PathLike, ground_truth: str | os.PathLike | None = None) -> list:
+    """The per-clip section data of a run, with the truth :func:`evaluate_run` uses."""
+    from ..formats.ground_truth import resolve_ground_truth
+    from .sections import load_sections
+
+    located = locate_scores(path)
+    truth = resolve_ground_truth(ground_truth, located.clips if ground_truth is None else None)
+    return load_sections(located.scores_dir, truth)
+
+
 def compare_runs(paths: list[str | os.PathLike], ground_truth: str | os.PathLike | None = None,
                  with_ci: bool = False) -> Comparison:
     """Evaluate every run and group those that differ only by seed."""

@@ -1,6 +1,7 @@
 """Builders of small score folders with DCASE development-style names (shared by tests)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -28,3 +29,13 @@ def make_section(rng: np.random.Generator, n_per_cell: int = 10, shift: float = 
     return rows
 
 
+
+
+def scored_run(root: Path, name: str, config: dict, shift: float, seed: int, n_per_cell: int = 10) -> Path:
+    """A RUN folder with one fan section scored (anomalies shifted by ``shift``) and a config.json."""
+    run = root / name
+    (run / "scores").mkdir(parents=True)
+    rows = make_section(np.random.default_rng(seed), n_per_cell=n_per_cell, shift=shift)
+    write_rows(run / "scores" / "anomaly_score_fan_section_00_test.csv", [(n, s) for n, s, _ in rows])
+    (run / "config.json").write_text(json.dumps(config))
+    return run

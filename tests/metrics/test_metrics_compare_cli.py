@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,16 +12,10 @@ from click.testing import CliRunner
 from asdkit.cli.main import cli
 from asdkit.metrics import compare_runs, evaluate_scores_dir
 
-from tests.metrics.metrics_helpers import make_section, write_rows
+from tests.metrics.metrics_helpers import scored_run
 
 
-def _run(root: Path, name: str, config: dict, shift: float, seed: int) -> Path:
-    run = root / name
-    (run / "scores").mkdir(parents=True)
-    rows = make_section(np.random.default_rng(seed), shift=shift)
-    write_rows(run / "scores" / "anomaly_score_fan_section_00_test.csv", [(n, s) for n, s, _ in rows])
-    (run / "config.json").write_text(json.dumps(config))
-    return run
+_run = scored_run
 
 
 @pytest.fixture
