@@ -22,8 +22,10 @@ DCASE2021_NAME = re.compile(rf"^{_DCASE2021_BODY}(?:_(?P<attributes>.+))?$")
 #: The same name anywhere inside a longer one (score files of some submissions prefix it).
 _DCASE2021_INSIDE = re.compile(rf"{_DCASE2021_BODY}(?:_|$)")
 
-#: Evaluation sets with anonymised test names: ``section_00_0000.wav``.
-ANONYMISED_NAME = re.compile(r"^section_(?P<section>\d+)_(?P<index>\d+)$")
+#: Evaluation sets with anonymised test names: ``section_00_0000.wav`` (2022-2024) and
+#: ``section_03_source_test_0000.wav`` (2021: domain and split kept, label hidden).
+ANONYMISED_NAME = re.compile(
+    r"^section_(?P<section>\d+)_(?:(?P<domain>source|target)_)?(?:(?P<split>train|test)_)?(?P<index>\d+)$")
 
 #: The attribute string of clips whose attributes are hidden.
 HIDDEN_ATTRIBUTES = "noAttribute"
@@ -102,8 +104,8 @@ def parse_anonymised(path: Path) -> dict | None:
     match = ANONYMISED_NAME.match(path.stem)
     if not match:
         return None
-    return {"section": f"{int(match['section']):02d}", "domain": "unknown", "label": "unknown",
-            "split": split_from_folders(path) or "test", "attributes": {}}
+    return {"section": f"{int(match['section']):02d}", "domain": match["domain"] or "unknown", "label": "unknown",
+            "split": match["split"] or split_from_folders(path) or "test", "attributes": {}}
 
 
 def parse_generic(path: Path) -> dict:

@@ -7,7 +7,9 @@ implementation driven by these rows:
   evaluate with the year's official score definition (``score_year``);
 - **evaluation** (when the evaluation set and its ground truth are present): train on the
   training clips of the development set and the additional training set together
-  (``eval_train``), score ``<year>-eval``, evaluate against the official ground-truth CSVs.
+  (``eval_train``; ``asdkit download`` unpacks the additional set's ``<machine>/train`` into
+  the evaluation folder, beside its ``<machine>/test``), score ``<year>-eval``, evaluate
+  against the official ground-truth CSVs.
 
 Folder names are those ``asdkit download`` writes under its target folder
 (``dcase2024-dev``, ``dcase2024-add``, ``dcase2024-eval``); a ground-truth folder is
@@ -31,7 +33,10 @@ class Protocol:
     layout: str  # asdkit.formats.names layout of the development set
     score_year: str  # which official definition scores it (asdkit.metrics.official)
     columns: tuple[str, ...]  # SectionMetrics fields shown per section, in the challenge's order
-    eval_train: tuple[str, ...] = ("dev", "add")  # whose training clips train the evaluation model
+    #: whose training clips train the evaluation model: the development set's and the additional
+    #: training set's (which ``asdkit download`` unpacks into the evaluation folder; a separate
+    #: ``<year>-add`` folder is read too)
+    eval_train: tuple[str, ...] = ("dev", "add", "eval")
 
     @property
     def name(self) -> str:

@@ -74,3 +74,11 @@ def test_2021_ground_truth_with_domain_in_its_name_is_read_by_the_scanner(tmp_pa
     ds = scan_dataset(tmp_path)
     test = [c for c in ds if c.split == "test"]
     assert [(c.label, c.domain) for c in test] == [("anomaly", "target")] and not ds.problems
+
+
+def test_2021_evaluation_names_keep_domain_and_split(tmp_path, make_wav):
+    make_wav(tmp_path / "fan" / "target_test" / "section_03_target_test_0007.wav", seconds=0.05)
+    make_wav(tmp_path / "fan" / "train" / "section_03_source_train_normal_0000_a_b.wav", seconds=0.05)
+    ds = scan_dataset(tmp_path)
+    test = [c for c in ds if c.split == "test"]
+    assert [(c.machine, c.section, c.domain, c.label) for c in test] == [("fan", "03", "target", "unknown")]

@@ -35,13 +35,11 @@ def dcase_tree(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("recipe") / "data"
     config = dict(machines=("fan", "valve"), train_source=8, train_target=2, test_clips=4, seconds=1.5)
     generate(root / "dcase2024-dev", SynthConfig(seed=1, **config))
-    generate(root / "dcase2024-add", SynthConfig(seed=2, **config))
-    held_out = root.parent / "held-out"
+    held_out = root.parent / "held-out"  # the additional training set and the evaluation clips
     generate(held_out, SynthConfig(seed=2, **config))
     _evaluation_set(held_out, root / "dcase2024-eval", root / "dcase2024-eval-ground-truth")
-    for folder in (root / "dcase2024-add").iterdir():  # the additional set holds training clips only
-        if (folder / "test").is_dir():
-            shutil.rmtree(folder / "test")
+    for machine in ("fan", "valve"):  # where asdkit download unpacks the additional training set
+        shutil.copytree(held_out / machine / "train", root / "dcase2024-eval" / machine / "train")
     return root
 
 
@@ -59,7 +57,7 @@ def test_recipe_runs_dev_and_eval_and_writes_the_tables(dcase_tree, tmp_path):
         assert sorted(p.name for p in (folder / "run" / "scores").glob("anomaly_score_*.csv")) == [
             "anomaly_score_fan_section_00_test.csv", "anomaly_score_valve_section_00_test.csv"]
     linked = sorted((tmp_path / "results" / "eval" / "train-data").glob("*/*/train"))
-    assert [p.parent.parent.name for p in linked] == ["add", "add", "dev", "dev"]
+    assert [p.parent.parent.name for p in linked] == ["dev", "dev", "eval", "eval"]
     assert "official score" in result.stderr and "evaluation" in result.stderr
 
 
