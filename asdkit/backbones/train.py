@@ -35,7 +35,8 @@ Shapes:
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+import time
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -170,6 +171,7 @@ def train_backbone(
     device: str | torch.device = "cpu",
     seed: int = 0,
     progress: Progress | None = None,
+    on_epoch: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Train ``backbone`` in place (moved to ``device``, left in eval mode).
 
@@ -180,6 +182,8 @@ def train_backbone(
     they train with, built with ``loss_options``.
     ``recalibrate_bn`` recomputes BatchNorm statistics on the full training clips
     after the last epoch (:func:`recalibrate_batchnorm`).
+    ``on_epoch`` is called after each epoch with its row plus ``lr`` and ``seconds``
+    (the epoch's wall time), e.g. :class:`asdkit.pipeline.training_log.TrainingLog`.
     """
     _check_options(epochs, batch_size, crop_frames, mixup)
     clips = prepare_clips(features)
@@ -207,6 +211,7 @@ def train_backbone(
     task = ensure(progress).task("train backbone", total=epochs)
     try:
         for epoch in range(1, epochs + 1):
+            started = time.perf_counter()
             backbone.train()
             loss_sum = torch.zeros((), device=dev)
             correct = torch.zeros((), device=dev, dtype=torch.long)
@@ -233,7 +238,10 @@ def train_backbone(
                 classified_total += classified
             mean_loss = float(loss_sum.item()) / max(seen, 1)
             acc = None if classifier is None else float(correct.item()) / max(classified_total, 1)
-            history.append({"epoch": epoch, "loss": mean_loss, "acc": acc})
+            row = {"epoch": epoch, "loss": mean_loss, "acc": acc}
+            history.append(row)
+            if on_epoch is not None:
+                on_epoch({**row, "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - started})
             task.set_info(loss=round(mean_loss, 4), **({} if acc is None else {"acc": round(acc, 3)}))
             task.advance()
         if recalibrate_bn and epochs > 0 and len(clips) > 1:

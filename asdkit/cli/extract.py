@@ -6,12 +6,14 @@ from pathlib import Path
 import click
 
 from ..pipeline.settings import OBJECTIVES, ExtractSettings as Defaults
+from ..runconfig import config_option, save_effective
 from .app import AppState, err, out, pass_state
 from .options import component_option, feature_options, feature_settings, finish_skips, on_error_options, parse_opts
 
 
 @click.command("extract")
 @click.argument("data", type=click.Path(path_type=Path))
+@config_option
 @click.option("-o", "--output", "run_dir", type=click.Path(path_type=Path), required=True,
               help="RUN folder to create or update.")
 @click.option("--layout", default="auto", show_default=True,
@@ -37,13 +39,16 @@ from .options import component_option, feature_options, feature_settings, finish
               help="Feature cache folder (default: RUN/cache).")
 @feature_options
 @on_error_options
+@click.option("--tensorboard", is_flag=True,
+              help="Also log each epoch to TensorBoard in RUN/tensorboard/backbone (pip install "
+              "'asdkit[tensorboard]'); RUN/logs/backbone.csv is always written.")
 @pass_state
 def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: str,
             backbone_opts: tuple[str, ...], labels: str, objective: str, loss: str,
             loss_opts: tuple[str, ...], epochs: int, batch_size: int, lr: float,
             crop_frames: int, mixup: float, specaugment: bool, weights: Path | None,
             cache_dir: Path | None, sr: int, n_mels: int, n_fft: int, hop: int, channel: str,
-            seconds: float | None, strict: bool, on_error: str, allow_skips: bool) -> None:
+            seconds: float | None, strict: bool, on_error: str, allow_skips: bool, tensorboard: bool) -> None:
     """Train the backbone on the normal training clips and embed every clip.
 
     Log-mel (native kernel) -> backbone -> embeddings of all clips in
@@ -58,11 +63,16 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
     (50% of 50 ms frames below -70 dBFS); constant (DC only); DC offset above 0.1;
     clipped (over 0.1% of samples flat at a peak of -6 dBFS or louder). README, "Bad signals".
 
+    Every option can come from a TOML file's [extract] table (--config); the options
+    in effect are saved in RUN/run.toml ('asdkit config RUN'). Training epochs are
+    logged to RUN/logs/backbone.csv as they finish.
+
     \b
     Example:
       asdkit extract data/ -o run/
       asdkit extract data/ -o run/ --backbone mobilenetv2 --backbone-opt width_mult=0.5 --epochs 30
       asdkit extract data/ -o run/ --backbone dual_branch --objective featex --loss subcluster_adacos
+      asdkit extract data/ -o run2/ --config run/run.toml      # redo run/
     """
     from ..pipeline import ExtractSettings, run_extract
 
@@ -73,7 +83,8 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
         epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
         mixup=mixup, specaugment=specaugment, weights=str(weights) if weights else None,
         features=features, audio=audio, on_error=on_error, seed=state.seed, device=state.device)
-    result = run_extract(data, run_dir, settings, state.progress, cache_dir)
+    result = run_extract(data, run_dir, settings, state.progress, cache_dir, tensorboard=tensorboard)
+    save_effective(click.get_current_context(), result.run.run_config)
     last = result.history[-1] if result.history else {}
     acc = last.get("acc")
     fit_line = f", final loss {last['loss']:.4g}" + (f", accuracy {acc:.3f}" if acc is not None else "") if last else ""

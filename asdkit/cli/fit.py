@@ -6,12 +6,14 @@ from pathlib import Path
 import click
 
 from ..pipeline.settings import SCORE_SPACES, FitSettings as Defaults
+from ..runconfig import config_option, save_effective
 from .app import AppState, err, out, pass_state
 from .options import component_option, parse_opts
 
 
 @click.command("fit")
 @click.argument("run_dir", type=click.Path(path_type=Path))
+@config_option
 @component_option("gnn", "graph network", Defaults.gnn)
 @component_option("scorer", "scorer", Defaults.scorer)
 @component_option("knn", "kNN graph backend", Defaults.knn)
@@ -40,12 +42,16 @@ from .options import component_option, parse_opts
 @click.option("--false-alarm-rate", type=float, default=Defaults.false_alarm_rate, show_default=True,
               help="Share of normal clips the decision threshold may flag: the threshold is the "
               "(1 - rate) quantile of a gamma fit to held-out normal training scores.")
+@click.option("--tensorboard", is_flag=True,
+              help="Also log each graph network epoch to TensorBoard in RUN/tensorboard/gnn (pip install "
+              "'asdkit[tensorboard]'); RUN/logs/gnn.csv is always written.")
 @pass_state
 def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...], scorer: str,
             scorer_opts: tuple[str, ...], knn: str, knn_opts: tuple[str, ...], k: int, epochs: int,
             lr: float, graph_dim: int, head_dim: int, head_hidden_dim: int, loss: str, loss_opts: tuple[str, ...],
             margin: float, scale: float,
-            batch_size: int | None, score_on: str, normalize_scores: bool, false_alarm_rate: float) -> None:
+            batch_size: int | None, score_on: str, normalize_scores: bool, false_alarm_rate: float,
+            tensorboard: bool) -> None:
     """Fit the graph network and the per-machine scorers on an extracted RUN.
 
     With --gnn (gcn|sage|gat|sage_gat, or a plugin): builds a kNN graph over the
@@ -54,6 +60,9 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
     its decision threshold from held-out training scores. The default, --gnn none,
     scores the embeddings themselves. Writes the model bundle to RUN/model.
 
+    Every option can come from a TOML file's [fit] table (--config); the options in
+    effect are added to RUN/run.toml. Graph network epochs go to RUN/logs/gnn.csv.
+
     \b
     Example:
       asdkit fit run/
@@ -61,6 +70,7 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
       asdkit fit run/ --gnn sage_gat --loss subcluster_adacos --loss-opt n_subclusters=8
       asdkit fit run/ --gnn none --scorer knn --scorer-opt k=5
       asdkit fit ae_run/ --gnn none --scorer ae_baseline    # the DCASE autoencoder baseline
+      asdkit fit run2/ --config run/run.toml -k 5           # run/'s fit, but k = 5
     """
     from ..pipeline import FitSettings, run_fit
 
@@ -71,7 +81,8 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
         loss_options=parse_opts(loss_opts, "loss"), margin=margin,
         scale=scale, batch_size=batch_size, score_on=score_on, normalize_scores=normalize_scores,
         false_alarm_rate=false_alarm_rate, seed=state.seed, device=state.device)
-    result = run_fit(run_dir, settings, state.progress)
+    result = run_fit(run_dir, settings, state.progress, tensorboard=tensorboard)
+    save_effective(click.get_current_context(), result.run.run_config)
     last = result.history[-1] if result.history else {}
     share = result.graph_stats.get("cross_type_share")
     if not result.history:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..formats.run_layout import RunLayout
+from ..formats.run_layout import RUN_CONFIG, RunLayout
+from ..runconfig import config_option, save_effective
 from .app import AppState, err, pass_state
 from .options import bad_signal_option, finish_flags, finish_skips, on_error_options
 
@@ -15,8 +16,19 @@ def _read_stdin_paths() -> list[str]:
     return [line.strip() for line in sys.stdin if line.strip()]
 
 
+def _save_config(run: RunLayout, out_dir: Path, default_output: bool) -> None:
+    """OUT/run.toml: the model RUN's extract/fit tables and this [score]; scoring into
+    RUN/scores (the default) also records [score] in RUN/run.toml, as metrics.json goes
+    to the RUN then."""
+    ctx = click.get_current_context()
+    save_effective(ctx, out_dir / RUN_CONFIG, base=run.run_config)
+    if default_output:
+        save_effective(ctx, run.run_config)
+
+
 @click.command("score")
 @click.argument("inputs", nargs=-1, required=True)
+@config_option
 @click.option("--model", "model_path", type=click.Path(path_type=Path), required=True,
               help="A fitted RUN folder (or its model/ bundle).")
 @click.option("-o", "--output", "out_dir", type=click.Path(path_type=Path),
@@ -43,6 +55,8 @@ def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir:
     and decision_result_*.csv; prints the metrics table when labels are known.
     Silent, constant, clipped or too short clips are refused, or scored as
     anomalous and listed with --on-bad-signal flag (README, "Bad signals").
+    Every option can come from a TOML file's [score] table (--config); the options in
+    effect go to OUT/run.toml, with the model RUN's extract and fit tables.
 
     \b
     Example:
@@ -63,6 +77,7 @@ def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir:
                        transductive=transductive, on_error=on_error, on_bad_signal=on_bad_signal,
                        device=str(resolve_device(state.device)), evaluate=not no_eval,
                        metrics_path=metrics_path, progress=state.progress)
+    _save_config(run, Path(result.out_dir), default_output=out_dir is None)
     per_file = len(paths) == len(result.scores) and all(Path(p).is_file() for p in paths) and len(paths) <= 20
     if per_file:
         for path, score in result.scores.items():

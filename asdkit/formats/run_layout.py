@@ -3,10 +3,13 @@
 ::
 
     RUN/config.json             everything needed to redo the run, with package versions
+    RUN/run.toml                the effective options of extract/fit (a --config file; 'asdkit config RUN')
     RUN/clips.csv               the Clip records, one row per embedded clip
     RUN/embeddings.safetensors  backbone embeddings (N, D), rows aligned with clips.csv
     RUN/backbone/               bundle: trained backbone + feature and audio settings
     RUN/history.json            training curves {"backbone": [...], "gnn": [...]}
+    RUN/logs/<stage>.csv        the same per epoch as training goes: epoch,loss,acc,lr,seconds
+    RUN/tensorboard/<stage>/    TensorBoard event files (extract/fit --tensorboard)
     RUN/model/                  bundle: backbone, graph network, head, scorers, training graph
     RUN/refined.safetensors     embeddings after graph network + head (N, D')
     RUN/graph.json              the training kNN graph and its statistics
@@ -18,7 +21,8 @@ A scores folder (``RUN/scores`` or ``score -o OUT``) holds the official CSVs per
 machine and section (:mod:`asdkit.formats.score_files`), ``thresholds.json`` (decision
 threshold per machine and ``machine/section``), ``scored_clips.csv`` (the scored
 clips as :class:`~asdkit.formats.clips_table.Clip` records) and, after scoring with
-``--on-bad-signal flag``, ``bad_signals.csv`` (``path,machine,section,reason``). Torch-free: the tensor
+``--on-bad-signal flag``, ``bad_signals.csv`` (``path,machine,section,reason``), and ``run.toml``
+(the effective options of score, with the model RUN's extract and fit tables). Torch-free: the tensor
 helpers live in :class:`asdkit.pipeline.runfolder.RunFolder`.
 """
 from __future__ import annotations
@@ -35,6 +39,8 @@ from ..errors import InputError, ModelError
 THRESHOLDS = "thresholds.json"
 SCORED_CLIPS = "scored_clips.csv"
 BAD_SIGNALS = "bad_signals.csv"  # clips scored despite a bad signal (score --on-bad-signal flag)
+#: The effective run config (asdkit.runconfig), in a RUN and in a scores folder.
+RUN_CONFIG = "run.toml"
 #: The model bundle's folder inside a RUN.
 MODEL = "model"
 
@@ -68,6 +74,13 @@ class RunLayout:
     scores = property(lambda self: self.root / "scores")
     metrics = property(lambda self: self.root / "metrics.json")
     cache = property(lambda self: self.root / "cache")
+    run_config = property(lambda self: self.root / RUN_CONFIG)
+    logs = property(lambda self: self.root / "logs")
+    tensorboard = property(lambda self: self.root / "tensorboard")
+
+    def training_log(self, stage: str) -> Path:
+        """``RUN/logs/<stage>.csv``: the per-epoch rows of a training stage (backbone, gnn)."""
+        return self.logs / f"{stage}.csv"
 
     def require_extracted(self) -> None:
         for path in (self.clips, self.embeddings, self.backbone):

@@ -17,6 +17,9 @@ PyG's scatter operations use atomics and may differ in the last bits.
 """
 from __future__ import annotations
 
+import time
+from typing import Any, Callable
+
 import torch
 from torch import Tensor
 
@@ -66,7 +69,9 @@ def train_graph_model(x: Tensor, edge_index: Tensor, labels: Tensor, *, layer: G
                       lr: float = 1e-3, weight_decay: float = 1e-4, loss: str = "arcface",
                       loss_options: dict | None = None, batch_size: int | None = None,
                       num_neighbors: list[int] | None = None, device: str = "auto", seed: int = 0,
-                      progress: Progress | None = None) -> tuple[GraphModel, MarginLoss, list[dict]]:
+                      progress: Progress | None = None,
+                      on_epoch: Callable[[dict[str, Any]], None] | None = None,
+                      ) -> tuple[GraphModel, MarginLoss, list[dict]]:
     """Train ``layer`` + projection head on a clip graph with a margin loss over ``labels``.
 
     ``loss`` names the loss (``asdkit.losses``: arcface, adacos, subcluster_adacos,
@@ -78,7 +83,8 @@ def train_graph_model(x: Tensor, edge_index: Tensor, labels: Tensor, *, layer: G
 
     Returns the trained model (eval mode), the loss (its centres), and a
     history of ``{"epoch", "loss", "acc"}`` per epoch (mean over the epoch's steps;
-    ``acc``: share of seeds whose nearest ArcFace centre is their class).
+    ``acc``: share of seeds whose nearest ArcFace centre is their class). ``on_epoch`` is
+    called after each epoch with its row plus ``lr`` and ``seconds`` (its wall time).
     """
     x, edge_index, labels = _check_inputs(x, edge_index, labels)
     if epochs < 1 or (batch_size is not None and batch_size < 2):
@@ -91,13 +97,14 @@ def train_graph_model(x: Tensor, edge_index: Tensor, labels: Tensor, *, layer: G
         loss_fn = registry.create("loss", loss, loss_options or {}, head_dim, int(labels.max()) + 1).to(dev)
         history = _fit(model, loss_fn, x, edge_index, labels, epochs=epochs, lr=lr,
                        weight_decay=weight_decay, batch_size=batch_size,
-                       num_neighbors=num_neighbors, seed=seed, progress=ensure(progress))
+                       num_neighbors=num_neighbors, seed=seed, progress=ensure(progress), on_epoch=on_epoch)
     return model.eval(), loss_fn.eval(), history
 
 
 def _fit(model: GraphModel, loss_fn: MarginLoss, x: Tensor, edge_index: Tensor, labels: Tensor, *,
          epochs: int, lr: float, weight_decay: float, batch_size: int | None,
-         num_neighbors: list[int] | None, seed: int, progress: Progress) -> list[dict]:
+         num_neighbors: list[int] | None, seed: int, progress: Progress,
+         on_epoch: Callable[[dict[str, Any]], None] | None) -> list[dict]:
     dev = next(model.parameters()).device
     params = list(model.parameters()) + [p for p in loss_fn.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
@@ -116,6 +123,7 @@ def _fit(model: GraphModel, loss_fn: MarginLoss, x: Tensor, edge_index: Tensor, 
     model.train()
     loss_fn.train()
     for epoch in range(1, epochs + 1):
+        started = time.perf_counter()
         losses, correct, seen = [], 0, 0
         for seeds in _epoch_batches(x.shape[0], batch_size, gen):
             if seeds is None:
@@ -136,6 +144,8 @@ def _fit(model: GraphModel, loss_fn: MarginLoss, x: Tensor, edge_index: Tensor, 
             seen += target.numel()
         record = {"epoch": epoch, "loss": sum(losses) / len(losses), "acc": correct / max(seen, 1)}
         history.append(record)
+        if on_epoch is not None:
+            on_epoch({**record, "lr": optimiser.param_groups[0]["lr"], "seconds": time.perf_counter() - started})
         task.advance()
         task.set_info(loss=round(record["loss"], 4), acc=round(record["acc"], 4))
     task.close()

@@ -35,6 +35,7 @@ from ..utils import output_folder, resolve_device, seed_everything
 from .features import FeatureStream, collect_features
 from .runfolder import RunFolder
 from .settings import ExtractSettings
+from .training_log import TrainingLog, clear_training_log, require_tensorboard
 
 
 @dataclass
@@ -109,14 +110,19 @@ def _component_of(obj: Any) -> Component:
 
 
 def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | None = None,
-                progress: Progress | None = None, cache_dir: str | Path | None = None) -> ExtractResult:
-    """Embed every clip of ``data`` into the RUN folder ``out``."""
+                progress: Progress | None = None, cache_dir: str | Path | None = None,
+                tensorboard: bool = False) -> ExtractResult:
+    """Embed every clip of ``data`` into the RUN folder ``out``; the backbone's epochs go
+    to RUN/logs/backbone.csv and, with ``tensorboard``, RUN/tensorboard/backbone
+    (:mod:`.training_log`)."""
     from ..backbones.embed import embed_clips
     from ..backbones.objectives import resolve_objective
     from ..backbones.train import train_backbone
 
     settings = settings or ExtractSettings()
     progress = ensure(progress)
+    if tensorboard:
+        require_tensorboard()
     params = LogMelParams.from_dict(settings.features) if settings.features else LogMelParams()
     policy = AudioPolicy.from_dict(settings.audio) if settings.audio else AudioPolicy()
     device = resolve_device(settings.device)
@@ -146,12 +152,15 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
     objective = resolve_objective(settings.objective, len(classes)) if trains else (
         "pretrained" if settings.weights or getattr(backbone, "trainable", True) else "none")
     if trains:
-        history = train_backbone(
-            backbone, [feats[i] for i in train_idx], labels, epochs=settings.epochs,
-            batch_size=settings.batch_size, lr=settings.lr, crop_frames=settings.crop_frames,
-            mixup=settings.mixup, specaugment=settings.specaugment, objective=objective, loss=settings.loss,
-            loss_options=settings.loss_options, device=device,
-            seed=settings.seed, progress=progress)
+        with TrainingLog(run, "backbone", tensorboard) as log:
+            history = train_backbone(
+                backbone, [feats[i] for i in train_idx], labels, epochs=settings.epochs,
+                batch_size=settings.batch_size, lr=settings.lr, crop_frames=settings.crop_frames,
+                mixup=settings.mixup, specaugment=settings.specaugment, objective=objective, loss=settings.loss,
+                loss_options=settings.loss_options, device=device,
+                seed=settings.seed, progress=progress, on_epoch=log)
+    else:
+        clear_training_log(run, "backbone")
     embeddings = embed_clips(backbone, feats, batch_size=settings.batch_size, device=device,
                              progress=progress)
 

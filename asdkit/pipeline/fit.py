@@ -35,6 +35,7 @@ from .heldout import cross_fitted_scores, score_stats
 from .runfolder import RunFolder, embeddings_of
 from .settings import FitSettings
 from .threshold import gamma_threshold
+from .training_log import TrainingLog, clear_training_log, require_tensorboard
 
 PSEUDO_CLASSES = 8
 
@@ -141,7 +142,8 @@ class _GraphFit:
 
 
 def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, train_rows: list[int],
-               backbone_config: BackboneConfig, progress: Progress) -> tuple[_GraphFit, str, list[str]]:
+               backbone_config: BackboneConfig, progress: Progress,
+               log: TrainingLog) -> tuple[_GraphFit, str, list[str]]:
     from ..graph.build import graph_stats, knn_graph
     from ..graph.model import refine, refine_inductive
     from ..graph.train import train_graph_model
@@ -161,7 +163,7 @@ def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, tra
         head_hidden_dim=settings.head_hidden_dim, epochs=settings.epochs,
         lr=settings.lr, loss=settings.loss, loss_options=settings.graph_loss_options(),
         batch_size=settings.batch_size, device=str(resolve_device(settings.device)), seed=settings.seed,
-        progress=progress)
+        progress=progress, on_epoch=log)
     k_used = int(edge_index.shape[1] // max(1, x.shape[0]))
     vectors = torch.empty(len(clips), settings.head_dim)
     vectors[train_rows] = refine(model, x, edge_index).cpu()
@@ -180,10 +182,14 @@ def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, tra
 
 
 def run_fit(run_path: str | Path, settings: FitSettings | None = None,
-            progress: Progress | None = None) -> FitResult:
-    """Fit graph network, head and scorers on an extracted RUN; write RUN/model."""
+            progress: Progress | None = None, tensorboard: bool = False) -> FitResult:
+    """Fit graph network, head and scorers on an extracted RUN; write RUN/model. The
+    graph network's epochs go to RUN/logs/gnn.csv and, with ``tensorboard``,
+    RUN/tensorboard/gnn (:mod:`.training_log`)."""
     settings = settings or FitSettings()
     progress = ensure(progress)
+    if tensorboard:
+        require_tensorboard()
     run = RunFolder.at(run_path)
     run.require_extracted()
     space = score_space(settings)
@@ -196,9 +202,11 @@ def run_fit(run_path: str | Path, settings: FitSettings | None = None,
     train_clips = [clips[i] for i in train_rows]
 
     if space == "refined":
-        graph, label_source, machines = _fit_graph(settings, clips, F.normalize(raw, dim=1), train_rows,
-                                                   backbone_config, progress)
+        with TrainingLog(run, "gnn", tensorboard) as log:
+            graph, label_source, machines = _fit_graph(settings, clips, F.normalize(raw, dim=1), train_rows,
+                                                       backbone_config, progress, log)
     else:  # the scorers see the backbone's embeddings untouched
+        clear_training_log(run, "gnn")
         machines = sorted({c.machine for c in train_clips})
         graph = _GraphFit(raw, {}, {}, [], {}, {})
         label_source = "none"

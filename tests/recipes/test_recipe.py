@@ -77,3 +77,16 @@ def test_unknown_year_and_missing_data_are_one_line_errors(tmp_path):
         protocol("dcase2019")
     result = CliRunner().invoke(cli, ["recipe", "dcase2022", "--data", str(tmp_path), "-o", str(tmp_path / "r")])
     assert result.exit_code == 1 and "dcase2022-dev: the development set is not there" in result.stderr
+
+
+def test_recipe_passes_its_config_to_every_stage(dcase_tree, tmp_path):
+    config = tmp_path / "knn.toml"
+    config.write_text('[fit]\nscorer = "knn"\nscorer-opt = ["k=1"]\n')
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "dcase2024-dev").symlink_to(dcase_tree / "dcase2024-dev")
+    result = CliRunner().invoke(cli, ["-q", "--device", "cpu", "recipe", "dcase2024", "--data", str(data),
+                                      "-o", str(tmp_path / "results"), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    saved = CliRunner().invoke(cli, ["config", str(tmp_path / "results" / "dev" / "run")])
+    assert saved.exit_code == 0 and 'scorer = "knn"' in saved.stdout
