@@ -24,6 +24,12 @@ COMMANDS: dict[str, str] = {
     "synth": "asdkit.cli.synth:command",
     "evaluate": "asdkit.cli.evaluate:command",
     "report": "asdkit.cli.report:command",
+    "serve": "asdkit.cli.serve:command",
+    "monitor": "asdkit.cli.monitor:command",
+    "export": "asdkit.cli.export:command",
+    "download": "asdkit.cli.download:command",
+    "config": "asdkit.cli.config:command",
+    "recipe": "asdkit.cli.recipe:command",
 }
 
 
@@ -41,6 +47,12 @@ SHORT_HELP: dict[str, str] = {
     "synth": "Write synthetic machine sounds to OUT in the DCASE 2024 layout.",
     "evaluate": "AUC (source/target), pAUC, P/R/F1 and the official DCASE score of RUN(s).",
     "report": "Metrics, ROC curves, score histograms, embedding maps, kNN-graph statistics",
+    "serve": "Serve a fitted model over HTTP: POST audio, get scores and decisions.",
+    "monitor": "Score a live stream window by window and alert when it turns anomalous.",
+    "export": "Export a fitted model's scoring path as one ONNX graph.",
+    "download": "Download a DCASE Task 2 data set, verify its checksums and unpack it.",
+    "config": "Print the effective configuration a RUN was made with, as TOML.",
+    "recipe": "Run a DCASE Task 2 year's protocol: train, score, evaluate, tabulate.",
 }
 
 
