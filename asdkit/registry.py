@@ -12,6 +12,7 @@ Names match ignoring case, ``-`` and ``_`` (``SAGE-GAT`` finds ``sage_gat``).
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.machinery
 import importlib.metadata as md
@@ -85,6 +86,11 @@ def _claimants(kind: str, name: str) -> list[ComponentInfo]:
     return [i for i in discover(kind) if normalize(i.name) == key]
 
 
+def _claimed_twice(kind: str, name: str, claimants: list[ComponentInfo]) -> str:
+    who = " and ".join(i.origin for i in claimants)
+    return f"{kind.replace('_', ' ')} name '{name}' is claimed twice: by {who}"
+
+
 def find(kind: str, name: str) -> ComponentInfo:
     """The one component a name refers to; errors list valid choices or both claimants."""
     found = _claimants(kind, name)
@@ -93,8 +99,7 @@ def find(kind: str, name: str) -> ComponentInfo:
         choices = ", ".join(valid) if valid else "none installed"
         raise PluginError(f"unknown {kind.replace('_', ' ')} '{name}' (valid choices: {choices})")
     if len(found) > 1:
-        who = " and ".join(i.origin for i in found)
-        raise PluginError(f"{kind.replace('_', ' ')} name '{name}' is claimed twice: by {who}")
+        raise PluginError(_claimed_twice(kind, name, found))
     return found[0]
 
 
@@ -160,6 +165,7 @@ def module_exists(name: str) -> bool:
 _REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)[^;]*(?:;(.*))?$")
 
 
+@functools.lru_cache(maxsize=None)
 def _installed(requirement_name: str) -> bool:
     try:
         md.distribution(requirement_name)
@@ -168,15 +174,20 @@ def _installed(requirement_name: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=None)
+def _requirements(distribution: str) -> tuple[str, ...]:
+    """A distribution's declared requirements (each metadata lookup scans sys.path: once)."""
+    try:
+        return tuple(md.distribution(distribution).requires or ())
+    except md.PackageNotFoundError:
+        return ()
+
+
 def missing_requirements(info: ComponentInfo) -> list[str]:
     """Requirements of ``info``'s distribution that are not installed: the unconditional
     ones, and those of the extras its entry point names (other markers are not judged)."""
-    try:
-        requires = md.distribution(info.distribution).requires or []
-    except md.PackageNotFoundError:
-        return []
     missing = []
-    for line in requires:
+    for line in _requirements(info.distribution):
         match = _REQUIREMENT.match(line)
         marker = (match[2] or "") if match else ""
         needed = not marker.strip() or any(
@@ -186,12 +197,15 @@ def missing_requirements(info: ComponentInfo) -> list[str]:
     return missing
 
 
-def availability(info: ComponentInfo) -> tuple[str, str]:
-    """``("ok" | "not installed" | "broken", reason)`` without importing anything."""
-    try:
-        find(info.kind, info.name)
-    except PluginError as exc:  # claimed twice
-        return "broken", str(exc)
+def availability(info: ComponentInfo, known: list[ComponentInfo] | None = None) -> tuple[str, str]:
+    """``("ok" | "not installed" | "broken", reason)`` without importing anything.
+
+    ``known``: every discovered component, when the caller has listed them already
+    (each discovery scans every installed distribution's metadata)."""
+    claimants = (_claimants(info.kind, info.name) if known is None else
+                 [i for i in known if i.kind == info.kind and normalize(i.name) == normalize(info.name)])
+    if len(claimants) > 1:
+        return "broken", _claimed_twice(info.kind, info.name, claimants)
     module = info.value.partition(":")[0]
     if not module_exists(module):
         return "broken", f"{info.origin}: module '{module}' not found"

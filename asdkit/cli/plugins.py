@@ -14,8 +14,8 @@ from .app import out
 _STYLE = {"ok": "green", "not installed": "yellow", "broken": "red"}
 
 
-def _status(info: registry.ComponentInfo, check: bool) -> tuple[str, str]:
-    state, reason = registry.availability(info)
+def _status(info: registry.ComponentInfo, known: list[registry.ComponentInfo], check: bool) -> tuple[str, str]:
+    state, reason = registry.availability(info, known)
     if state == "ok" and check:  # import it and check it against its contract
         ok, why = registry.status(info)
         return ("ok", "") if ok else ("broken", why)
@@ -42,10 +42,11 @@ def command(kind: str | None, check: bool, as_json: bool) -> None:
       asdkit plugins --check
     """
     rows: list[dict[str, Any]] = []
-    for info in registry.all_components():
+    known = registry.all_components()
+    for info in known:
         if kind and info.kind != kind:
             continue
-        state, reason = _status(info, check)
+        state, reason = _status(info, known, check)
         rows.append({"kind": info.kind, "name": info.name, "distribution": info.distribution,
                      "version": info.version, "entry_point": info.value, "extras": list(info.extras),
                      "status": state, "reason": reason})
