@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -64,6 +65,7 @@ def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir:
       asdkit score clip.wav --model run/ --machine fan
       find new/ -name '*.wav' | asdkit score - --model run/ --machine fan -o out/
     """
+    from .. import distributed
     from ..pipeline import run_score
     from ..utils import resolve_device
 
@@ -73,10 +75,24 @@ def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir:
     run = RunLayout.of_model(model_path)
     target = out_dir or run.scores
     metrics_path = run.metrics if out_dir is None else None
-    result = run_score(paths, model_path, target, machine=machine, layout=layout, split=split,
-                       transductive=transductive, on_error=on_error, on_bad_signal=on_bad_signal,
-                       device=str(resolve_device(state.device)), evaluate=not no_eval,
-                       metrics_path=metrics_path, progress=state.progress)
+    options: dict[str, Any] = dict(
+        machine=machine, layout=layout, split=split, transductive=transductive, on_error=on_error,
+        on_bad_signal=on_bad_signal, device=str(resolve_device(state.device)), evaluate=not no_eval,
+        metrics_path=metrics_path, progress=state.progress)
+    if distributed.launched():  # under torchrun: this rank's share, merged by rank 0
+        from ..pipeline.sharded_score import run_sharded_score
+
+        try:
+            sharded = run_sharded_score(paths, model_path, target, **options)
+        except distributed.RanksDisagree:
+            if distributed.env_rank() != 0:
+                raise SystemExit(1) from None  # rank 0 prints the one line
+            raise
+        if sharded is None:  # not rank 0: its share is in the merged CSVs
+            return
+        result = sharded
+    else:
+        result = run_score(paths, model_path, target, **options)
     _save_config(run, Path(result.out_dir), default_output=out_dir is None)
     per_file = len(paths) == len(result.scores) and all(Path(p).is_file() for p in paths) and len(paths) <= 20
     if per_file:

@@ -191,7 +191,16 @@ def run_score(inputs: Sequence[str | Path], model_path: str | Path, out_dir: str
     clips = collect_clips(inputs, model, machine=machine, layout=layout, split=split, left_out=left_out)
     done, scores, summary = score_clips(model, clips, transductive=transductive,
                                         on_error=on_error, progress=progress, signal=check)
-    out = output_folder(out_dir)
+    return finish_score(model, output_folder(out_dir), done, scores, summary, on_bad_signal=on_bad_signal,
+                        evaluate=evaluate, metrics_path=metrics_path, progress=progress, left_out=left_out)
+
+
+def finish_score(model: AsdModel, out: Path, done: Sequence[Clip], scores: Sequence[float], summary: LoadSummary,
+                 *, on_bad_signal: str, evaluate: bool, metrics_path: str | Path | None,
+                 progress: Progress | None, left_out: list[Problem]) -> ScoreResult:
+    """Everything after scoring: the official CSVs, ``thresholds.json``, the bad-signal
+    list, ``scored_clips.csv`` and the metrics when every clip's label is known (shared by
+    :func:`run_score` and the sharded scorer's merge, so both write the same files)."""
     files = write_official_csvs(model, done, scores, out, summary.flagged)
     if on_bad_signal == "flag":
         files.append(write_bad_signals_csv(out / BAD_SIGNALS, done, summary.flagged))
