@@ -7,6 +7,9 @@ from asdkit import registry
 from asdkit.graph.build import knn_graph
 from asdkit.graph.knn._ivfpq import pq_subquantizers, rerank
 
+from tests.graph import knn_helpers
+from tests.graph.knn_helpers import exact_neighbours, recall
+
 pytest.importorskip("faiss")
 
 # Thresholds lowered so that 6000 points take the compressed path; 6-bit codes so that
@@ -16,18 +19,7 @@ RECALL_FLOOR = 0.9  # recall@10 of new queries; calibration targets 0.95 on base
 
 
 def clustered(n, dim=32, clusters=16, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    centres = torch.nn.functional.normalize(torch.randn(clusters, dim, generator=gen), dim=1)
-    points = centres[torch.randint(0, clusters, (n,), generator=gen)] + 0.05 * torch.randn(n, dim, generator=gen)
-    return torch.nn.functional.normalize(points, dim=1)
-
-
-def exact_neighbours(base, query, k):
-    return torch.cdist(query.double(), base.double()).topk(k, largest=False).indices
-
-
-def recall(found, exact):
-    return (found.unsqueeze(2) == exact.unsqueeze(1)).any(2).float().mean().item()
+    return knn_helpers.clustered(n, dim, clusters, seed)
 
 
 def test_auto_switches_to_ivfpq_above_the_compressed_threshold():
