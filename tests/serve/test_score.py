@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 
 import pytest
 
@@ -17,7 +18,9 @@ from tests.serve.server_helpers import metric_samples, serve  # noqa: E402
 # The default model's score is 1 - cosine in float32, resolved to 6e-8 (an ulp of 1.0):
 # the same clip scored alone or in a batch of others (BLAS sums in another order) may
 # move by a few such steps, which is more than 1e-5 relative for the smallest scores.
-REL, ABS = 1e-5, 3e-7
+# float32 rounding of the cosine score moves with the batch a clip is scored in; the
+# pure-Python log-mel (torch.stft, ASDKIT_PURE_PYTHON=1) moves more with it than the C++ kernel.
+REL, ABS = 1e-5, (2e-6 if os.environ.get("ASDKIT_PURE_PYTHON", "") not in ("", "0") else 3e-7)
 
 
 @pytest.fixture(scope="module")
