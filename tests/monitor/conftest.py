@@ -6,25 +6,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from tests.pipeline.pipeline_helpers import ok
+from tests.pipeline.pipeline_helpers import default_model, synth_data
 
 
 @pytest.fixture(scope="session")
 def monitor_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from asdkit.synth import SynthConfig, generate
-
-    out = tmp_path_factory.mktemp("monitor") / "data"
-    generate(out, SynthConfig(machines=("fan", "valve", "pump"), train_source=10, train_target=2,
-                              test_clips=3, seconds=2.0, seed=5))
-    return out
+    return synth_data(tmp_path_factory.mktemp("monitor") / "data")
 
 
 @pytest.fixture(scope="session")
 def default_run(monitor_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("monitor") / "run"
-    ok("extract", str(monitor_data), "-o", str(run))
-    ok("fit", str(run))
-    return run
+    return default_model(monitor_data, tmp_path_factory.mktemp("monitor") / "run")
 
 
 def concatenated(folder: Path, pattern: str) -> np.ndarray:

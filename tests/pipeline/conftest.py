@@ -5,17 +5,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tests.pipeline.pipeline_helpers import EXTRACT_ARGS, FIT_ARGS, ok
+from tests.pipeline.pipeline_helpers import EXTRACT_ARGS, FIT_ARGS, ok, synth_data
 
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from asdkit.synth import SynthConfig, generate
-
-    out = tmp_path_factory.mktemp("pipeline") / "data"
-    generate(out, SynthConfig(machines=("fan", "valve", "pump"), train_source=10, train_target=2,
-                              test_clips=3, seconds=2.0, seed=5))
-    return out
+    return synth_data(tmp_path_factory.mktemp("pipeline") / "data")
 
 
 @pytest.fixture(scope="session")

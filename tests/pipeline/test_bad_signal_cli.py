@@ -16,7 +16,7 @@ import soundfile as sf
 
 from asdkit.bundle import load_bundle
 
-from tests.pipeline.pipeline_helpers import invoke, ok
+from tests.pipeline.pipeline_helpers import default_model, invoke, ok, synth_data
 
 RATE = 16000
 BAD = {  # file number -> (samples, words of the reason)
@@ -34,20 +34,13 @@ def clip_name(number: str) -> str:
 
 @pytest.fixture(scope="module")
 def data4s(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from asdkit.synth import SynthConfig, generate
-
-    out = tmp_path_factory.mktemp("badsig") / "data"
-    generate(out, SynthConfig(machines=("fan", "valve"), train_source=8, train_target=2, test_clips=2,
-                              seconds=4.0, seed=1))
-    return out
+    return synth_data(tmp_path_factory.mktemp("badsig") / "data", machines=("fan", "valve"), train_source=8,
+                      test_clips=2, seconds=4.0, seed=1)
 
 
 @pytest.fixture(scope="module")
 def default_run(data4s: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run = tmp_path_factory.mktemp("badsig") / "run"
-    ok("extract", str(data4s), "-o", str(run))
-    ok("fit", str(run))
-    return run
+    return default_model(data4s, tmp_path_factory.mktemp("badsig") / "run")
 
 
 @pytest.fixture(scope="module")
