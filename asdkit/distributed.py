@@ -118,9 +118,15 @@ def _collective(what: str) -> Iterator[None]:
     try:
         yield
     except RuntimeError as exc:
-        raise PeerFailed(f"rank {env_rank()}: another rank left the job while this one waited for it "
-                         f"({what}); that rank's own error comes first in the log "
-                         f"[{str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}]") from None
+        raise peer_failed(f"waiting for it ({what})", exc) from None
+
+
+def peer_failed(doing: str, exc: BaseException) -> PeerFailed:
+    """The one line for a collective that failed because another rank left; ``doing``
+    says what this rank was doing ("waiting for it (a barrier)", "training ...")."""
+    first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+    return PeerFailed(f"rank {env_rank()}: another rank left the job while this one was {doing}; "
+                      f"that rank's own error comes first in the log [{first}]")
 
 
 def barrier(what: str = "barrier") -> None:
@@ -154,3 +160,16 @@ def check_same(what: str, value: str, detail: str = "", hint: str = "") -> None:
         return
     ranks = "; ".join(f"rank {r}: {d + ', ' if d else ''}digest {v[:12]}" for r, (v, d) in enumerate(gathered))
     raise RanksDisagree(f"ranks disagree on {what} ({ranks}){'; ' + hint if hint else ''}")
+
+
+def fail_point(env_name: str, count: int, group: Group) -> None:
+    """Test hook: with ``env_name=K`` set, rank ``ASDKIT_TEST_FAIL_RANK`` (default: the
+    last rank) exits abruptly (``os._exit(3)``, as a killed process: no cleanup, no
+    collective) when ``count`` reaches K. Nothing but the tests sets these variables."""
+    raw = os.environ.get(env_name, "").strip()
+    if not raw or int(raw) != count:
+        return
+    raw_rank = os.environ.get("ASDKIT_TEST_FAIL_RANK", "").strip()
+    if group.rank == (int(raw_rank) if raw_rank else group.world_size - 1):
+        print(f"{env_name}: rank {group.rank} stops after {count}", flush=True)
+        os._exit(3)

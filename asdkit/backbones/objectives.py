@@ -121,9 +121,23 @@ class ClassifierObjective:
 
     def loss(self, backbone: nn.Module, x: Tensor, y: Tensor, rng: np.random.Generator) -> tuple[Tensor, Tensor, int]:
         """(loss, correctly classified crops, crops classified) of one batch."""
+        x, targets = self.prepare(x, y, rng)
+        return self.embedded_loss(backbone, x, targets, rng)
+
+    def prepare(self, x: Tensor, y: Tensor, rng: np.random.Generator) -> tuple[Tensor, Tensor]:
+        """The batch's inputs and targets after the construction and mixup: every random
+        choice that mixes crops of the batch. Data-parallel training draws them for the
+        global batch on every rank, then each rank embeds its slice."""
         x, targets = self._construct(x, y, rng)
-        x, targets = self._mix(x, targets, rng)
-        emb, targets = self._embed(backbone, x, targets, rng)
+        return self._mix(x, targets, rng)
+
+    def embedded_loss(self, backbone: nn.Module, x: Tensor, targets: Tensor,
+                      rng: np.random.Generator | None) -> tuple[Tensor, Tensor, int]:
+        """(loss, correct, classified) of prepared inputs; ``rng`` is needed by featex only,
+        which pairs crops across the batch after embedding."""
+        if self.objective == "featex" and rng is None:
+            raise ValueError("objective 'featex' needs the batch's generator (one process only)")
+        emb, targets = self._embed(backbone, x, targets, rng)  # type: ignore[arg-type]
         loss = self.loss_fn(emb, targets)
         hard = targets if targets.dim() == 1 else targets.argmax(dim=1)
         correct = (self.loss_fn.logits(emb.detach()).argmax(dim=1) == hard).sum()

@@ -45,6 +45,7 @@ from torch import Tensor, nn
 from .. import registry
 from ..api import Backbone, as_float_tensor
 from ..errors import ConfigError, InputError, PluginError
+from ..parallel import DataParallel, set_dropout_rows
 from ..progress import Progress, ensure
 from ..utils import resolve_device, seed_everything
 from .augment import random_crops, spec_augment
@@ -113,13 +114,15 @@ def uses_own_loss(backbone: nn.Module, clips: Sequence[Tensor], labels: Tensor, 
         backbone.train(was_training)
 
 
-def recalibrate_batchnorm(backbone: nn.Module, clips: Sequence[Tensor], batch_size: int, device: torch.device) -> None:
+def recalibrate_batchnorm(backbone: nn.Module, clips: Sequence[Tensor], batch_size: int, device: torch.device,
+                          parallel: DataParallel | None = None) -> None:
     """Recompute every BatchNorm's running statistics on the training clips, no grad.
 
     Running averages lag far behind the weights after a short training, and crops
     pooled over ``crop_frames`` vary more than the full clips seen at inference. One
     pass in train mode (BatchNorm only; dropout off) with a cumulative average fixes
     both. Clips are cut to the shortest clip's length so they stack into batches.
+    With ``parallel`` each rank forwards its slice of every batch (global-batch BatchNorm).
     """
     norms = [m for m in backbone.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
@@ -134,6 +137,9 @@ def recalibrate_batchnorm(backbone: nn.Module, clips: Sequence[Tensor], batch_si
     try:
         with torch.no_grad():
             for idx in _batches(len(clips), batch_size, np.random.default_rng(0)):
+                if parallel is not None:  # this rank's slice; global-batch BatchNorm sums the rest
+                    lo, hi = parallel.slice(len(idx))
+                    idx = idx[lo:hi]
                 batch = torch.stack([clips[int(i)][:, :frames] for i in idx]).unsqueeze(1)
                 backbone(batch.to(device))
     finally:
@@ -172,6 +178,7 @@ def train_backbone(
     seed: int = 0,
     progress: Progress | None = None,
     on_epoch: Callable[[dict[str, Any]], None] | None = None,
+    parallel: DataParallel | None = None,
 ) -> list[dict[str, Any]]:
     """Train ``backbone`` in place (moved to ``device``, left in eval mode).
 
@@ -184,6 +191,10 @@ def train_backbone(
     after the last epoch (:func:`recalibrate_batchnorm`).
     ``on_epoch`` is called after each epoch with its row plus ``lr`` and ``seconds``
     (the epoch's wall time), e.g. :class:`asdkit.pipeline.training_log.TrainingLog`.
+    ``parallel`` (under torchrun): this rank trains its slice of every global batch
+    under DistributedDataParallel (:mod:`asdkit.parallel`); every rank returns the
+    same history and holds the same weights, equal to one process's to float32
+    rounding (tested); ``featex`` is refused.
     """
     _check_options(epochs, batch_size, crop_frames, mixup)
     clips = prepare_clips(features)
@@ -206,6 +217,11 @@ def train_backbone(
         classifier = ClassifierObjective(objective, head, n_classes, mixup)
         params += [p for p in head.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=lr)
+    step: nn.Module = _BatchStep(backbone, classifier)
+    if parallel is not None:
+        _check_parallel(parallel, objective, classifier, len(clips), batch_size)
+        parallel.convert(backbone)
+        step = parallel.wrap(step)
 
     history: list[dict[str, Any]] = []
     task = ensure(progress).task("train backbone", total=epochs)
@@ -217,27 +233,29 @@ def train_backbone(
             correct = torch.zeros((), device=dev, dtype=torch.long)
             seen = classified_total = 0
             for idx in _batches(len(clips), batch_size, rng):
-                x = random_crops(clips, idx, crop_frames, rng).to(dev)
-                y = targets[torch.from_numpy(idx)].to(dev)
+                x = random_crops(clips, idx, crop_frames, rng)
+                y = targets[torch.from_numpy(idx)]
+                if parallel is None:  # one process: the batch is prepared where it trains
+                    x, y = x.to(dev), y.to(dev)
                 if specaugment:
                     x = spec_augment(x, band_mean, rng)
-                if classifier is None:
-                    own_loss_value = backbone.training_loss(x, y)
-                    if own_loss_value is None:  # it returned a loss on the probe batch (uses_own_loss)
-                        raise PluginError(f"backbone {type(backbone).__name__}: training_loss returned None "
-                                          "after returning a loss on the probe batch")
-                    batch_loss, classified = own_loss_value, len(idx)
-                else:
-                    batch_loss, batch_correct, classified = classifier.loss(backbone, x, y, rng)
-                    correct += batch_correct
+                if classifier is not None:
+                    x, y = classifier.prepare(x, y, rng)
+                x, y, scale = _my_slice(parallel, backbone, x, y, dev)
+                batch_loss, batch_correct, classified = step(x, y, rng if parallel is None else None)
                 optimizer.zero_grad(set_to_none=True)
-                batch_loss.backward()
+                (batch_loss if scale is None else batch_loss * scale).backward()
                 optimizer.step()
-                loss_sum += batch_loss.detach() * len(idx)
-                seen += len(idx)
+                correct += batch_correct
+                loss_sum += batch_loss.detach() * x.shape[0]
+                seen += x.shape[0]
                 classified_total += classified
-            mean_loss = float(loss_sum.item()) / max(seen, 1)
-            acc = None if classifier is None else float(correct.item()) / max(classified_total, 1)
+            totals = [float(loss_sum.item()), float(correct.item()), seen, classified_total]
+            if parallel is not None:
+                totals = parallel.sum(totals, f"training the backbone (epoch {epoch})")
+                parallel.after_epoch(epoch)
+            mean_loss = totals[0] / max(totals[2], 1)
+            acc = None if classifier is None else totals[1] / max(totals[3], 1)
             row = {"epoch": epoch, "loss": mean_loss, "acc": acc}
             history.append(row)
             if on_epoch is not None:
@@ -245,8 +263,51 @@ def train_backbone(
             task.set_info(loss=round(mean_loss, 4), **({} if acc is None else {"acc": round(acc, 3)}))
             task.advance()
         if recalibrate_bn and epochs > 0 and len(clips) > 1:
-            recalibrate_batchnorm(backbone, clips, batch_size, dev)
+            recalibrate_batchnorm(backbone, clips, batch_size, dev, parallel)
     finally:
         task.close()
+        if parallel is not None:
+            parallel.release(backbone)
         backbone.eval()
     return history
+
+
+class _BatchStep(nn.Module):
+    """One batch's (loss, correct, classified): the backbone's own loss or the margin
+    loss of the objective. The module DistributedDataParallel wraps (backbone + loss)."""
+
+    def __init__(self, backbone: nn.Module, classifier: ClassifierObjective | None) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.head = None if classifier is None else classifier.loss_fn
+        self.classifier = classifier
+
+    def forward(self, x: Tensor, y: Tensor, rng: np.random.Generator | None) -> tuple[Tensor, Tensor, int]:
+        if self.classifier is not None:
+            return self.classifier.embedded_loss(self.backbone, x, y, rng)
+        value = self.backbone.training_loss(x, y)  # type: ignore[operator]
+        if value is None:  # it returned a loss on the probe batch (uses_own_loss)
+            raise PluginError(f"backbone {type(self.backbone).__name__}: training_loss returned None "
+                              "after returning a loss on the probe batch")
+        return value, torch.zeros((), dtype=torch.long, device=x.device), x.shape[0]
+
+
+def _my_slice(parallel: DataParallel | None, backbone: nn.Module, x: Tensor, y: Tensor,
+              dev: torch.device) -> tuple[Tensor, Tensor, float | None]:
+    """This rank's rows of a prepared global batch, moved to ``dev``, and the factor on
+    its mean loss (:class:`~asdkit.parallel.DataParallel`); one process: all, no factor."""
+    if parallel is None:
+        return x, y, None
+    lo, hi = parallel.slice(x.shape[0])
+    set_dropout_rows(backbone, torch.arange(lo, hi), x.shape[0])
+    return x[lo:hi].to(dev), y[lo:hi].to(dev), parallel.loss_scale(hi - lo, x.shape[0])
+
+
+def _check_parallel(parallel: DataParallel, objective: str, classifier: ClassifierObjective | None,
+                    n_clips: int, batch_size: int) -> None:
+    if objective == "featex":
+        raise ConfigError("objective 'featex' pairs embeddings across the whole batch: "
+                          "it trains in one process only (not under torchrun)")
+    if classifier is not None:
+        parallel.check_loss(classifier.loss_fn)
+    parallel.check_batches(n_clips, batch_size, "training clips", "--batch-size")

@@ -75,6 +75,8 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
       asdkit extract data/ -o run2/ --config run/run.toml      # redo run/
     """
     from ..pipeline import ExtractSettings, run_extract
+    from ..utils import resolve_device
+    from .ranks import job_group
 
     features, audio = feature_settings(sr, n_mels, n_fft, hop, channel, seconds, strict)
     settings = ExtractSettings(
@@ -83,7 +85,11 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
         epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
         mixup=mixup, specaugment=specaugment, weights=str(weights) if weights else None,
         features=features, audio=audio, on_error=on_error, seed=state.seed, device=state.device)
-    result = run_extract(data, run_dir, settings, state.progress, cache_dir, tensorboard=tensorboard)
+    with job_group(str(resolve_device(state.device))) as group:  # under torchrun: ranks share the work
+        result = run_extract(data, run_dir, settings, state.progress, cache_dir, tensorboard=tensorboard,
+                             group=group)
+    if result is None:  # not rank 0: rank 0 wrote the RUN folder and reports
+        return
     save_effective(click.get_current_context(), result.run.run_config)
     last = result.history[-1] if result.history else {}
     acc = last.get("acc")

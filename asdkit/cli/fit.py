@@ -73,6 +73,8 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
       asdkit fit run2/ --config run/run.toml -k 5           # run/'s fit, but k = 5
     """
     from ..pipeline import FitSettings, run_fit
+    from ..utils import resolve_device
+    from .ranks import job_group
 
     settings = FitSettings(
         gnn=gnn, gnn_options=parse_opts(gnn_opts, "gnn"), scorer=scorer,
@@ -81,7 +83,10 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
         loss_options=parse_opts(loss_opts, "loss"), margin=margin,
         scale=scale, batch_size=batch_size, score_on=score_on, normalize_scores=normalize_scores,
         false_alarm_rate=false_alarm_rate, seed=state.seed, device=state.device)
-    result = run_fit(run_dir, settings, state.progress, tensorboard=tensorboard)
+    with job_group(str(resolve_device(state.device))) as group:  # under torchrun: ranks share the work
+        result = run_fit(run_dir, settings, state.progress, tensorboard=tensorboard, group=group)
+    if result is None:  # not rank 0: rank 0 wrote the model and reports
+        return
     save_effective(click.get_current_context(), result.run.run_config)
     last = result.history[-1] if result.history else {}
     share = result.graph_stats.get("cross_type_share")

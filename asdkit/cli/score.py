@@ -81,13 +81,10 @@ def command(state: AppState, inputs: tuple[str, ...], model_path: Path, out_dir:
         metrics_path=metrics_path, progress=state.progress)
     if distributed.launched():  # under torchrun: this rank's share, merged by rank 0
         from ..pipeline.sharded_score import run_sharded_score
+        from .ranks import one_line_from_rank0
 
-        try:
+        with one_line_from_rank0():
             sharded = run_sharded_score(paths, model_path, target, **options)
-        except distributed.RanksDisagree:
-            if distributed.env_rank() != 0:
-                raise SystemExit(1) from None  # rank 0 prints the one line
-            raise
         if sharded is None:  # not rank 0: its share is in the merged CSVs
             return
         result = sharded

@@ -28,13 +28,14 @@ def make_backend(backend: str | KnnBackend | None = "faiss", options: dict[str, 
     return backend
 
 
-def _drop_self(idx: Tensor, k: int) -> Tensor:
+def _drop_self(idx: Tensor, k: int, first_row: int = 0) -> Tensor:
     """Per row, the first ``k`` neighbours that are not the row itself.
 
     The row's own index is usually first, but with duplicate points it may come later
     or (approximate search) be missing; either way it is masked, then ``k`` kept.
+    Row ``i`` of ``idx`` is node ``first_row + i``.
     """
-    rows = torch.arange(idx.shape[0], device=idx.device).unsqueeze(1)
+    rows = torch.arange(first_row, first_row + idx.shape[0], device=idx.device).unsqueeze(1)
     is_self = idx == rows
     # Stable sort on the self mask moves self (if present) to the end, keeping order.
     order = torch.argsort(is_self.to(torch.int8), dim=1, stable=True)
@@ -56,10 +57,17 @@ def knn_graph(x: Tensor, k: int, backend: str | KnnBackend | None = "faiss",
         raise InputError(f"kNN graph: k={k} needs 1 <= k < number of clips ({n})")
     index = make_backend(backend, backend_options)
     index.build(x)
-    _, idx = index.search(x, k + 1)
-    src = _drop_self(idx.to(torch.int64), k).cpu()
+    src = neighbours_of_rows(index, x, k, 0, n)
     dst = torch.arange(n).repeat_interleave(k)
     return torch.stack([src.reshape(-1), dst])
+
+
+def neighbours_of_rows(index: KnnBackend, x: Tensor, k: int, lo: int, hi: int) -> Tensor:
+    """``(hi - lo, k)`` int64: the ``k`` nearest other nodes of nodes ``lo .. hi-1`` in
+    ``index`` (built on all of ``x``). Ranks of a torchrun job search their row ranges
+    and concatenate them into :func:`knn_graph`'s sources."""
+    _, idx = index.search(x[lo:hi], k + 1)
+    return _drop_self(idx.to(torch.int64), k, lo).cpu()
 
 
 def attach(query: Tensor, backend: KnnBackend, k: int, n_base: int) -> Tensor:

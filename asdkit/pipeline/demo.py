@@ -61,4 +61,5 @@ def run_demo(workdir: str | Path, *, seed: int = 0, device: str = "auto", epochs
     default_score = run_score([data], default, RunLayout(default).scores, device=device,
                               metrics_path=RunLayout(default).metrics, progress=progress)
     fused = run_fuse([run, default], workdir / "fused")
+    assert extract is not None and fit is not None  # one process (no torchrun group): always a result
     return DemoResult(data, run, extract, fit, score, default_score, fused)

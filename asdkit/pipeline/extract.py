@@ -14,6 +14,7 @@ bundle (``train_seconds``) for ``score`` to apply the same rule.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +28,15 @@ from ..api import Backbone
 from ..audio import AudioPolicy, Clip, LoadSummary, Problem, SignalCheck, scan_dataset, write_clips_csv
 from ..audio.quality import bad_signal_message, duration_reasons
 from ..bundle import save_bundle, with_prefix
+from ..distributed import Group, rank_device
 from ..formats.bundle_schema import BackboneConfig, Component
 from ..errors import InputError
 from ..features import LogMelParams
+from ..parallel import DataParallel
 from ..progress import Progress, ensure
 from ..utils import output_folder, resolve_device, seed_everything
 from .features import FeatureStream, collect_features
+from .ranks import check_same_clips, embed_share, rank_progress, warm_feature_cache
 from .runfolder import RunFolder
 from .settings import ExtractSettings
 from .training_log import TrainingLog, clear_training_log, require_tensorboard
@@ -111,10 +115,15 @@ def _component_of(obj: Any) -> Component:
 
 def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | None = None,
                 progress: Progress | None = None, cache_dir: str | Path | None = None,
-                tensorboard: bool = False) -> ExtractResult:
+                tensorboard: bool = False, group: Group | None = None) -> ExtractResult | None:
     """Embed every clip of ``data`` into the RUN folder ``out``; the backbone's epochs go
     to RUN/logs/backbone.csv and, with ``tensorboard``, RUN/tensorboard/backbone
-    (:mod:`.training_log`)."""
+    (:mod:`.training_log`).
+
+    With ``group`` (a torchrun job, :func:`asdkit.distributed.process_group`) the ranks
+    share the work (:mod:`.ranks`): features by clip, the backbone's training by slices
+    of every batch (:mod:`asdkit.parallel`), the embeddings by batch; rank 0 writes the
+    RUN folder and returns the result, the other ranks return ``None``."""
     from ..backbones.embed import embed_clips
     from ..backbones.objectives import resolve_objective
     from ..backbones.train import train_backbone
@@ -126,6 +135,10 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
     params = LogMelParams.from_dict(settings.features) if settings.features else LogMelParams()
     policy = AudioPolicy.from_dict(settings.audio) if settings.audio else AudioPolicy()
     device = resolve_device(settings.device)
+    if group is not None:
+        device = torch.device(rank_device(str(device), group))
+    progress = rank_progress(progress, group)
+    main = group is None or group.is_main
     seed_everything(settings.seed)
     run = RunFolder.at(output_folder(out, "-o"))
 
@@ -135,6 +148,9 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
     check = SignalCheck()
     stream = FeatureStream(dataset.clips, params, policy, Path(cache_dir) if cache_dir else run.cache,
                            settings.on_error, progress, signal=check)
+    if group is not None:
+        check_same_clips(dataset.clips, f"the clips of {data}")
+        warm_feature_cache(stream, group)
     clips, feats = collect_features(stream)
     train_seconds = median_train_seconds(clips, stream.summary)
     check = SignalCheck(check.rules, train_seconds)
@@ -152,17 +168,25 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
     objective = resolve_objective(settings.objective, len(classes)) if trains else (
         "pretrained" if settings.weights or getattr(backbone, "trainable", True) else "none")
     if trains:
-        with TrainingLog(run, "backbone", tensorboard) as log:
+        with TrainingLog(run, "backbone", tensorboard) if main else contextlib.nullcontext() as log:
             history = train_backbone(
                 backbone, [feats[i] for i in train_idx], labels, epochs=settings.epochs,
                 batch_size=settings.batch_size, lr=settings.lr, crop_frames=settings.crop_frames,
                 mixup=settings.mixup, specaugment=settings.specaugment, objective=objective, loss=settings.loss,
                 loss_options=settings.loss_options, device=device,
-                seed=settings.seed, progress=progress, on_epoch=log)
-    else:
+                seed=settings.seed, progress=progress, on_epoch=log,
+                parallel=None if group is None else DataParallel(group, device))
+    elif main:
         clear_training_log(run, "backbone")
-    embeddings = embed_clips(backbone, feats, batch_size=settings.batch_size, device=device,
+    if group is None:
+        embeddings = embed_clips(backbone, feats, batch_size=settings.batch_size, device=device,
+                                 progress=progress)
+    else:
+        shared = embed_share(backbone, feats, batch_size=settings.batch_size, device=device, group=group,
                              progress=progress)
+        if shared is None:  # not rank 0: its rows went to rank 0, which writes the RUN folder
+            return None
+        embeddings = shared
 
     config = BackboneConfig(_component_of(backbone), params.to_dict(),
                             policy.to_dict(), settings.labels, list(classes), objective, train_seconds)

@@ -13,7 +13,9 @@ an ablation of the whole graph stage).
 """
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,15 +25,18 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .. import registry
+from .. import distributed, registry
 from ..audio import Clip, read_clips_csv
 from ..bundle import load_bundle, save_bundle, split_prefix, with_prefix
+from ..distributed import Group, rank_device
 from ..errors import ConfigError
 from ..formats.bundle_schema import BackboneConfig, Component, GraphSpec, ModelConfig
+from ..parallel import DataParallel
 from ..progress import Progress, ensure
 from ..utils import atomic_write_json, resolve_device, seed_everything
 from .extract import class_key, is_training_clip
 from .heldout import cross_fitted_scores, score_stats
+from .ranks import knn_graph_share, rank_progress
 from .runfolder import RunFolder, embeddings_of
 from .settings import FitSettings
 from .threshold import gamma_threshold
@@ -142,8 +147,10 @@ class _GraphFit:
 
 
 def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, train_rows: list[int],
-               backbone_config: BackboneConfig, progress: Progress,
-               log: TrainingLog) -> tuple[_GraphFit, str, list[str]]:
+               backbone_config: BackboneConfig, progress: Progress, log: TrainingLog | None,
+               group: Group | None = None) -> tuple[_GraphFit, str, list[str]] | None:
+    """The graph stage; under torchrun (``group``) the ranks share the kNN search and the
+    training, and only rank 0 goes on (the others return ``None``)."""
     from ..graph.build import graph_stats, knn_graph
     from ..graph.model import refine, refine_inductive
     from ..graph.train import train_graph_model
@@ -154,16 +161,22 @@ def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, tra
     labels, label_names, label_source = graph_labels(train_clips, x, backbone_config, settings.seed)
     knn = registry.create("knn", settings.knn, settings.knn_options)
     task = progress.task(f"kNN graph ({settings.knn}, k={settings.k})", total=1)
-    edge_index = knn_graph(x, min(settings.k, x.shape[0] - 1), knn)
+    k = min(settings.k, x.shape[0] - 1)
+    edge_index = knn_graph(x, k, knn) if group is None else knn_graph_share(x, k, knn, group)
     task.advance()
     task.close()
+    device = resolve_device(settings.device)
+    if group is not None:
+        device = torch.device(rank_device(str(device), group))
     layer = registry.create("graph_layer", settings.gnn, settings.gnn_options, x.shape[1], settings.graph_dim)
     model, _, history = train_graph_model(
         x, edge_index, labels, layer=layer, head_dim=settings.head_dim,
         head_hidden_dim=settings.head_hidden_dim, epochs=settings.epochs,
         lr=settings.lr, loss=settings.loss, loss_options=settings.graph_loss_options(),
-        batch_size=settings.batch_size, device=str(resolve_device(settings.device)), seed=settings.seed,
-        progress=progress, on_epoch=log)
+        batch_size=settings.batch_size, device=str(device), seed=settings.seed,
+        progress=progress, on_epoch=log, parallel=None if group is None else DataParallel(group, device))
+    if group is not None and not group.is_main:
+        return None
     k_used = int(edge_index.shape[1] // max(1, x.shape[0]))
     vectors = torch.empty(len(clips), settings.head_dim)
     vectors[train_rows] = refine(model, x, edge_index).cpu()
@@ -182,12 +195,18 @@ def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, tra
 
 
 def run_fit(run_path: str | Path, settings: FitSettings | None = None,
-            progress: Progress | None = None, tensorboard: bool = False) -> FitResult:
+            progress: Progress | None = None, tensorboard: bool = False,
+            group: Group | None = None) -> FitResult | None:
     """Fit graph network, head and scorers on an extracted RUN; write RUN/model. The
     graph network's epochs go to RUN/logs/gnn.csv and, with ``tensorboard``,
-    RUN/tensorboard/gnn (:mod:`.training_log`)."""
+    RUN/tensorboard/gnn (:mod:`.training_log`).
+
+    Under torchrun (``group``) the ranks share the kNN search and the graph network's
+    training (:mod:`.ranks`); rank 0 fits the scorers, writes RUN/model and returns the
+    result, the others return ``None``. Without a graph network rank 0 does it all."""
     settings = settings or FitSettings()
-    progress = ensure(progress)
+    progress = rank_progress(ensure(progress), group)
+    main = group is None or group.is_main
     if tensorboard:
         require_tensorboard()
     run = RunFolder.at(run_path)
@@ -201,10 +220,19 @@ def run_fit(run_path: str | Path, settings: FitSettings | None = None,
     train_rows = [i for i, c in enumerate(clips) if is_training_clip(c)]
     train_clips = [clips[i] for i in train_rows]
 
+    if group is not None:
+        distributed.check_same("the RUN folder", distributed.digest([str(run.root.resolve()),
+                               hashlib.sha256(raw.numpy().tobytes()).hexdigest()]), f"{raw.shape[0]} clip(s)",
+                               "give every rank the same RUN on a shared filesystem")
     if space == "refined":
-        with TrainingLog(run, "gnn", tensorboard) as log:
-            graph, label_source, machines = _fit_graph(settings, clips, F.normalize(raw, dim=1), train_rows,
-                                                       backbone_config, progress, log)
+        with TrainingLog(run, "gnn", tensorboard) if main else contextlib.nullcontext() as log:
+            fitted = _fit_graph(settings, clips, F.normalize(raw, dim=1), train_rows, backbone_config, progress,
+                                log, group)
+        if fitted is None:  # not rank 0: rank 0 fits the scorers and writes the model
+            return None
+        graph, label_source, machines = fitted
+    elif not main:
+        return None
     else:  # the scorers see the backbone's embeddings untouched
         clear_training_log(run, "gnn")
         machines = sorted({c.machine for c in train_clips})

@@ -42,13 +42,13 @@ from ..progress import NullProgress, Progress, ensure
 from ..utils import atomic_write_json, output_folder
 from .features import CHUNK
 from .model import AsdModel
+from .ranks import check_same_clips
 from .score import ScoreResult, collect_clips, finish_score, score_clips, signal_check
 
 SHARDS = ".shards"
 JOB = "job.json"
 COLUMNS = ["path", "machine", "section", "score", "flagged", "reason"]
 FAIL_AFTER_ENV = "ASDKIT_TEST_FAIL_AFTER_CHUNKS"
-FAIL_RANK_ENV = "ASDKIT_TEST_FAIL_RANK"
 
 
 @dataclass(frozen=True)
@@ -69,16 +69,6 @@ def rank_chunks(n_clips: int, rank: int, world_size: int, size: int = CHUNK) -> 
     goes to rank ``i mod world_size``, so shares differ by one chunk at most."""
     starts = range(0, n_clips, size)
     return [range(s, min(s + size, n_clips)) for i, s in enumerate(starts) if i % world_size == rank]
-
-
-def clip_identity(clips: Sequence[Clip]) -> list[list[Any]]:
-    """What must be equal on every rank, and between a crashed run and its rerun: each
-    clip's path, machine, section, size and modification time (a changed file is a new job)."""
-    rows: list[list[Any]] = []
-    for clip in clips:
-        stat = clip.path.stat()
-        rows.append([str(clip.path), clip.machine, clip.section, stat.st_size, stat.st_mtime_ns])
-    return rows
 
 
 def _complete_lines(path: Path) -> str:
@@ -227,15 +217,6 @@ def merge(clips: Sequence[Clip], store: ShardStore) -> tuple[list[Clip], list[fl
     return done, scores, summary
 
 
-def _fail_after() -> tuple[int, int | None]:
-    """The test hook: ``(chunks, rank)``; 0 chunks means off."""
-    raw = os.environ.get(FAIL_AFTER_ENV, "").strip()
-    if not raw:
-        return 0, None
-    rank = os.environ.get(FAIL_RANK_ENV, "").strip()
-    return int(raw), int(rank) if rank else None
-
-
 def _score_share(model: AsdModel, clips: Sequence[Clip], store: ShardStore, group: distributed.Group, *,
                  on_error: str, on_bad_signal: str, progress: Progress) -> None:
     """Score this rank's chunks that no manifest lists yet, recording each as it finishes."""
@@ -245,8 +226,6 @@ def _score_share(model: AsdModel, clips: Sequence[Clip], store: ShardStore, grou
     todo = [r for r in mine if any(str(clips[i].path) not in done_paths for i in r)]
     progress.log(f"rank {group.rank}/{group.world_size}: {len(todo)} of its {len(mine)} chunk(s) to score"
                  + (f" ({len(mine) - len(todo)} already done in {store.folder})" if len(todo) < len(mine) else ""))
-    fail_chunks, fail_rank = _fail_after()
-    fail_rank = group.world_size - 1 if fail_rank is None else fail_rank
     store.open_rank(group.rank)
     quiet = _MutedTasks(progress)
     task = progress.task(f"scoring (rank {group.rank})", total=sum(len(r) for r in todo))
@@ -256,9 +235,7 @@ def _score_share(model: AsdModel, clips: Sequence[Clip], store: ShardStore, grou
             done, scores, summary = score_clips(model, chunk, on_error=on_error, progress=quiet, signal=check)
             store.record(group.rank, chunk_rows(chunk, done, scores, summary))
             task.advance(len(chunk))
-            if fail_chunks and recorded == fail_chunks and group.rank == fail_rank:
-                print(f"{FAIL_AFTER_ENV}: rank {group.rank} stops after {recorded} chunk(s)", flush=True)
-                os._exit(3)  # as a killed process: no cleanup, no barrier
+            distributed.fail_point(FAIL_AFTER_ENV, recorded, group)
     finally:
         task.close()
 
@@ -284,9 +261,7 @@ def run_sharded_score(inputs: Sequence[str | Path], model_path: str | Path, out_
         model = AsdModel.load(model_path, distributed.rank_device(device, group))
         left_out: list[Problem] = []
         clips = collect_clips(inputs, model, machine=machine, layout=layout, split=split, left_out=left_out)
-        identity = distributed.digest(clip_identity(clips))
-        distributed.check_same("the inputs", identity, f"{len(clips)} clip(s)",
-                               "every rank must see the same INPUTS at the same paths (a shared filesystem)")
+        identity = check_same_clips(clips)
         job = {"clips": identity, "n_clips": len(clips), "model": _model_digest(model_path), "chunk": CHUNK,
                "on_error": on_error, "on_bad_signal": on_bad_signal}
         distributed.check_same("the model and options", distributed.digest(job), "",

@@ -42,7 +42,7 @@ def test_killed_rank_fails_the_job_then_a_rerun_scores_only_what_is_missing(
     args = ("score", str(shard_data), "--model", str(shard_model), "-o", "out")
     crashed = torchrun(*args, cwd=tmp_path, env={**ENV, "ASDKIT_TEST_FAIL_AFTER_CHUNKS": "1"})
     assert crashed.returncode != 0
-    assert "ASDKIT_TEST_FAIL_AFTER_CHUNKS: rank 1 stops after 1 chunk(s)" in crashed.stdout
+    assert "ASDKIT_TEST_FAIL_AFTER_CHUNKS: rank 1 stops after 1\n" in crashed.stdout
     out = tmp_path / "out"
     assert official_files(out) == {}  # no official file at all, whole or half-written
     first = manifest_lines(out)
@@ -77,5 +77,5 @@ def test_ranks_that_disagree_on_the_inputs_fail_with_one_line(shard_data: Path, 
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, done.stderr
     assert errors[0].startswith("error: ranks disagree on the inputs (rank 0: 204 clip(s), digest ")
-    assert "rank 1: 203 clip(s)" in errors[0] and "same INPUTS at the same paths" in errors[0]
+    assert "rank 1: 203 clip(s)" in errors[0] and "same files at the same paths" in errors[0]
     assert not (tmp_path / "out").exists()  # checked before anything is written
