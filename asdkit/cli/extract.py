@@ -65,7 +65,8 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
 
     Every option can come from a TOML file's [extract] table (--config); the options
     in effect are saved in RUN/run.toml ('asdkit config RUN'). Training epochs are
-    logged to RUN/logs/backbone.csv as they finish.
+    logged to RUN/logs/backbone.csv as they finish. Under torchrun the ranks share
+    features, training (DDP, slices of every batch) and embeddings; rank 0 writes RUN.
 
     \b
     Example:

@@ -62,6 +62,8 @@ def command(state: AppState, run_dir: Path, gnn: str, gnn_opts: tuple[str, ...],
 
     Every option can come from a TOML file's [fit] table (--config); the options in
     effect are added to RUN/run.toml. Graph network epochs go to RUN/logs/gnn.csv.
+    Under torchrun the ranks share the kNN search and the graph network's training
+    (DDP, slices of every batch); rank 0 fits the scorers and writes RUN/model.
 
     \b
     Example:
