@@ -18,9 +18,14 @@ memory peak (RSS, memory-mapped pages included as they are touched):
   first ``B`` steps are timed (a forward pre-hook on the layer stamps each step and
   stops the run after ``B``) and the epoch time is extrapolated:
   ``setup + B-step mean * ceil(N / batch_size)``; the output says which.
+- ``--graph-rows R``: the index is built on every node but only ``R`` sampled nodes are
+  searched (graph time = build + search per node x N, said so in the output), and the
+  training stage runs on synthetic edges of the same shape and degree (``k`` random
+  nodes of each node's cluster), for sizes where searching every node takes hours.
 
     python benchmarks/bench_graph_scale.py --sizes 1000000 --train-batches 50 --json out.json
     python benchmarks/bench_graph_scale.py --sizes 20000 --train-batches 0   # seconds, whole epoch
+    python benchmarks/bench_graph_scale.py --sizes 10000000 --graph-rows 20000 --train-batches 20
 """
 from __future__ import annotations
 
@@ -69,7 +74,12 @@ def load_x(path: Path):
     return torch.from_numpy(np.load(path / "x.npy", mmap_mode="c"))
 
 
-def stage_graph(path: Path, k: int, options: dict[str, Any], recall_queries: int) -> dict[str, Any]:
+def stage_graph(path: Path, k: int, options: dict[str, Any], recall_queries: int,
+                graph_rows: int = 0) -> dict[str, Any]:
+    """The kNN graph over every node, or with ``graph_rows`` (< N) the index built on
+    every node and ``graph_rows`` sampled nodes searched: the graph's time is then
+    ``build + search per node x N`` and the training stage gets synthetic edges
+    (:func:`same_cluster_edges`)."""
     import faiss
     import torch
 
@@ -79,19 +89,54 @@ def stage_graph(path: Path, k: int, options: dict[str, Any], recall_queries: int
     x = load_x(path)
     n = x.shape[0]
     backend = registry.create("knn", "faiss", options)
+    sampled = 0 < graph_rows < n
+    rows = np.sort(np.random.default_rng(1).choice(n, size=min(n, graph_rows if sampled else recall_queries),
+                                                    replace=False))
     started = time.perf_counter()
-    edges = knn_graph(x, k, backend)
-    seconds = time.perf_counter() - started
-    np.save(path / "edges.npy", edges.numpy())
-    rows = np.sort(np.random.default_rng(1).choice(n, size=min(n, recall_queries), replace=False))
+    if sampled:
+        backend.build(x)
+        built = time.perf_counter()
+        _, idx = backend.search(x[torch.from_numpy(rows)], k + 1)
+        is_self = idx.to(torch.int64) == torch.from_numpy(rows)[:, None]
+        order = torch.argsort(is_self.to(torch.int8), dim=1, stable=True)  # self last, as knn_graph drops it
+        found = idx.to(torch.int64).gather(1, order)[:, :k].numpy()
+        per_row = (time.perf_counter() - built) / len(rows)
+        seconds = (built - started) + per_row * n
+        np.save(path / "edges.npy", same_cluster_edges(np.load(path / "labels.npy"), k))
+        rows, found = rows[:recall_queries], found[:recall_queries]
+        extra = {"build_s": built - started, "search_s_per_node": per_row, "searched_nodes": int(graph_rows),
+                 "graph_extrapolated": True, "training_edges": "synthetic: k random nodes of the same cluster"}
+    else:
+        edges = knn_graph(x, k, backend)
+        seconds = time.perf_counter() - started
+        np.save(path / "edges.npy", edges.numpy())
+        found = edges[0].view(n, k)[torch.from_numpy(rows)].numpy()
+        extra = {"graph_extrapolated": False}
     base = x.numpy()
     _, exact = faiss.knn(np.ascontiguousarray(base[rows]), base, k + 1)
     exact = np.stack([r[r != q][:k] for r, q in zip(exact, rows)])  # drop the node itself
-    found = edges[0].view(n, k)[torch.from_numpy(rows)].numpy()
     recall = float((found[:, :, None] == exact[:, None, :]).any(2).mean())
     return {"stage": "graph", "n": n, "kind": backend.chosen_kind(n), "options": options,
             "calibration": backend.calibration, "seconds": seconds, "recall": recall,
-            "recall_queries": len(rows), "peak_rss_gib": peak_rss_gib()}
+            "recall_queries": len(rows), "peak_rss_gib": peak_rss_gib(), **extra}
+
+
+def same_cluster_edges(labels: np.ndarray, k: int, seed: int = 2) -> np.ndarray:
+    """``(2, N*k)`` edges from ``k`` random nodes of each node's cluster: a stand-in with
+    the kNN graph's shape and degree (what a neighbour-sampled step's cost depends on)
+    where searching every node would take hours."""
+    rng = np.random.default_rng(seed)
+    order = np.argsort(labels, kind="stable")
+    counts = np.bincount(labels)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    n = labels.shape[0]
+    src = np.empty((n, k), dtype=np.int64)
+    for start in range(0, n, CHUNK):
+        stop = min(n, start + CHUNK)
+        own = labels[start:stop]
+        picks = rng.integers(0, counts[own][:, None], size=(stop - start, k))
+        src[start:stop] = order[starts[own][:, None] + picks]
+    return np.stack([src.reshape(-1), np.repeat(np.arange(n, dtype=np.int64), k)])
 
 
 class _Enough(Exception):
@@ -149,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--knn-options", type=json.loads, default={}, help='faiss options, JSON: {"index": "ivfpq"}')
     parser.add_argument("--recall-queries", type=int, default=2000)
+    parser.add_argument("--graph-rows", type=int, default=0,
+                        help="search only this many sampled nodes (0: all) and extrapolate the graph's time")
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--train-batches", type=int, default=50, help="0: time the whole epoch")
     parser.add_argument("--threads", type=int, default=2)
@@ -159,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child == "graph":
         print(json.dumps(stage_graph(args.path, args.k, {"threads": args.threads, **args.knn_options},
-                                     args.recall_queries)))
+                                     args.recall_queries, args.graph_rows)))
         return 0
     if args.child == "train":
         print(json.dumps(stage_train(args.path, args.batch_size, args.train_batches, args.threads)))
@@ -174,8 +221,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"N={n:,}: embeddings written in {time.perf_counter() - started:.1f} s", flush=True)
             common = ["--path", str(path), "--k", str(args.k), "--threads", str(args.threads)]
             graph = run_child(["--child", "graph", *common, "--knn-options", json.dumps(args.knn_options),
-                               "--recall-queries", str(args.recall_queries)])
-            print(f"N={n:,}: graph ({graph['kind']}) {graph['seconds']:.1f} s, recall@{args.k} "
+                               "--recall-queries", str(args.recall_queries), "--graph-rows", str(args.graph_rows)])
+            how = (f"extrapolated: build {graph['build_s']:.0f} s + {graph['searched_nodes']:,} nodes searched"
+                   if graph["graph_extrapolated"] else "measured")
+            print(f"N={n:,}: graph ({graph['kind']}) {graph['seconds']:.1f} s ({how}), recall@{args.k} "
                   f"{graph['recall']:.3f}, peak RSS {graph['peak_rss_gib']:.2f} GiB, {graph['calibration']}",
                   flush=True)
             train = run_child(["--child", "train", *common, "--batch-size", str(args.batch_size),

@@ -1,12 +1,22 @@
-"""Decision threshold from the training scores, the DCASE baseline's way.
+"""Decision threshold from the training scores, the DCASE baseline's rule made stable.
 
 The baseline fits a gamma distribution to the anomaly scores of the normal training
 clips and takes its 90th percentile as the decision threshold: a clip is decided
 anomalous when ``score > threshold``.
 
 .. math::
-    (\\hat a, \\hat{loc}, \\hat{scale}) = \\arg\\max \\sum_i \\log \\Gamma(s_i; a, loc, scale),
+    (\\hat a, \\hat{scale}) = \\arg\\max \\sum_i \\log \\Gamma(s_i; a, 0, scale),
     \\qquad \\tau = F^{-1}_{\\Gamma}(0.9)
+
+The location is fixed at 0 (scores are distances, > 0). The baseline's three-parameter
+fit (free location) is ill-posed on such scores: with a shape below 1 its likelihood
+grows without bound as the location nears the smallest score, and scipy's search
+stopped anywhere on that ridge. Measured: relative noise of 1e-6 on 12 held-out scores
+moved its threshold by up to 66%, and float32 rounding between two processes by 30%,
+usually below the empirical 90th percentile (too many false alarms). The two-parameter
+fit moves by less than 1e-5 under the same noise (tests). Scores that are not all
+positive are fitted by the method of moments (three parameters, a smooth function of
+the data).
 
 Shapes:
     - **scores:** ``(N,)`` training scores -> scalar threshold
@@ -42,7 +52,11 @@ def gamma_threshold(scores: np.ndarray, percentile: float = PERCENTILE) -> float
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            shape, loc, scale = stats.gamma.fit(values / spread)
+            scaled = values / spread
+            if scaled.min() > 0:
+                shape, loc, scale = stats.gamma.fit(scaled, floc=0.0)
+            else:
+                shape, loc, scale = stats.gamma.fit(scaled, method="MM")
             threshold = float(stats.gamma.ppf(percentile, shape, loc=loc, scale=scale)) * spread
         except (ValueError, RuntimeError, FloatingPointError):
             threshold = float("nan")
