@@ -138,7 +138,9 @@ class ClassifierObjective:
         if self.objective == "featex" and rng is None:
             raise ValueError("objective 'featex' needs the batch's generator (one process only)")
         emb, targets = self._embed(backbone, x, targets, rng)  # type: ignore[arg-type]
-        loss = self.loss_fn(emb, targets)
+        emb = emb.float()
+        with torch.autocast(emb.device.type, enabled=False):  # margins need float32 cosines
+            loss = self.loss_fn(emb, targets)
         hard = targets if targets.dim() == 1 else targets.argmax(dim=1)
         correct = (self.loss_fn.logits(emb.detach()).argmax(dim=1) == hard).sum()
         return loss, correct, int(hard.numel())

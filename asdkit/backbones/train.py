@@ -170,6 +170,8 @@ def train_backbone(
     crop_frames: int = 64,
     mixup: float = 0.0,
     specaugment: bool = False,
+    precision: str = "fp32",
+    channels_last: bool = False,
     objective: str = "auto",
     loss: str = "arcface",
     loss_options: dict[str, Any] | None = None,
@@ -191,6 +193,10 @@ def train_backbone(
     after the last epoch (:func:`recalibrate_batchnorm`).
     ``on_epoch`` is called after each epoch with its row plus ``lr`` and ``seconds``
     (the epoch's wall time), e.g. :class:`asdkit.pipeline.training_log.TrainingLog`.
+    ``precision="bf16"`` runs each step's forward under bfloat16 autocast (the margin
+    loss in float32; no loss scaling needed, bf16 has float32's range);
+    ``channels_last`` trains with NHWC activations. Both are for GPUs; weights and
+    embeddings stay float32.
     ``parallel`` (under torchrun): this rank trains its slice of every global batch
     under DistributedDataParallel (:mod:`asdkit.parallel`); every rank returns the
     same history and holds the same weights, equal to one process's to float32
@@ -208,6 +214,8 @@ def train_backbone(
 
     band_mean = fit_standardization(backbone, clips)
     backbone.to(dev)
+    if channels_last:
+        backbone.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # (typed overloads lack it)
     own_loss = uses_own_loss(backbone, clips, targets, crop_frames)
     params = list(backbone.parameters())
     classifier = None
@@ -242,7 +250,10 @@ def train_backbone(
                 if classifier is not None:
                     x, y = classifier.prepare(x, y, rng)
                 x, y, scale = _my_slice(parallel, backbone, x, y, dev)
-                batch_loss, batch_correct, classified = step(x, y, rng if parallel is None else None)
+                if channels_last:
+                    x = x.contiguous(memory_format=torch.channels_last)
+                with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+                    batch_loss, batch_correct, classified = step(x, y, rng if parallel is None else None)
                 optimizer.zero_grad(set_to_none=True)
                 (batch_loss if scale is None else batch_loss * scale).backward()
                 optimizer.step()
@@ -268,6 +279,8 @@ def train_backbone(
         task.close()
         if parallel is not None:
             parallel.release(backbone)
+        if channels_last:  # saved and embedded in torch's default layout
+            backbone.to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
         backbone.eval()
     return history
 

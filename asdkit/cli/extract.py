@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ..pipeline.settings import OBJECTIVES, ExtractSettings as Defaults
+from ..pipeline.settings import OBJECTIVES, PRECISIONS, ExtractSettings as Defaults
 from ..runconfig import config_option, save_effective
 from .app import AppState, err, out, pass_state
 from .options import component_option, feature_options, feature_settings, finish_skips, on_error_options, parse_opts
@@ -33,6 +33,10 @@ from .options import component_option, feature_options, feature_settings, finish
               help="Training on random crops of this many log-mel frames (0: full clips).")
 @click.option("--mixup", type=float, default=0.0, show_default=True, help="Mixup Beta alpha (0: off).")
 @click.option("--specaugment", is_flag=True, help="Time and frequency masking while training.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default="fp32", show_default=True,
+              help="Training arithmetic: bf16 runs the backbone's forward under bfloat16 autocast (margin "
+              "losses stay float32); for GPUs (on CPUs without bf16 units it is slower).")
+@click.option("--channels-last", is_flag=True, help="Train with NHWC tensors (faster convolutions on GPUs).")
 @click.option("--weights", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Start from a state dict (asdkit or torchvision MobileNetV2 layout).")
 @click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
@@ -46,7 +50,8 @@ from .options import component_option, feature_options, feature_settings, finish
 def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: str,
             backbone_opts: tuple[str, ...], labels: str, objective: str, loss: str,
             loss_opts: tuple[str, ...], epochs: int, batch_size: int, lr: float,
-            crop_frames: int, mixup: float, specaugment: bool, weights: Path | None,
+            crop_frames: int, mixup: float, specaugment: bool, precision: str, channels_last: bool,
+            weights: Path | None,
             cache_dir: Path | None, sr: int, n_mels: int, n_fft: int, hop: int, channel: str,
             seconds: float | None, strict: bool, on_error: str, allow_skips: bool, tensorboard: bool) -> None:
     """Train the backbone on the normal training clips and embed every clip.
@@ -84,7 +89,8 @@ def command(state: AppState, data: Path, run_dir: Path, layout: str, backbone: s
         layout=layout, backbone=backbone, backbone_options=parse_opts(backbone_opts, "backbone"),
         labels=labels, objective=objective, loss=loss, loss_options=parse_opts(loss_opts, "loss"),
         epochs=epochs, batch_size=batch_size, lr=lr, crop_frames=crop_frames,
-        mixup=mixup, specaugment=specaugment, weights=str(weights) if weights else None,
+        mixup=mixup, specaugment=specaugment, precision=precision, channels_last=channels_last,
+        weights=str(weights) if weights else None,
         features=features, audio=audio, on_error=on_error, seed=state.seed, device=state.device)
     with job_group(str(resolve_device(state.device))) as group:  # under torchrun: ranks share the work
         result = run_extract(data, run_dir, settings, state.progress, cache_dir, tensorboard=tensorboard,

@@ -172,7 +172,8 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
             history = train_backbone(
                 backbone, [feats[i] for i in train_idx], labels, epochs=settings.epochs,
                 batch_size=settings.batch_size, lr=settings.lr, crop_frames=settings.crop_frames,
-                mixup=settings.mixup, specaugment=settings.specaugment, objective=objective, loss=settings.loss,
+                mixup=settings.mixup, specaugment=settings.specaugment, precision=settings.precision,
+                channels_last=settings.channels_last, objective=objective, loss=settings.loss,
                 loss_options=settings.loss_options, device=device,
                 seed=settings.seed, progress=progress, on_epoch=log,
                 parallel=None if group is None else DataParallel(group, device))

@@ -9,6 +9,7 @@ from ..errors import ConfigError
 
 LABEL_MODES = ("machine", "section", "attribute")
 OBJECTIVES = ("auto", "arcface", "augmentation", "statex", "featex")  # asdkit.backbones.objectives
+PRECISIONS = ("fp32", "bf16")  # training arithmetic (asdkit.backbones.train)
 SCORE_SPACES = ("auto", "refined", "embedding")
 
 
@@ -38,6 +39,8 @@ class ExtractSettings:
     crop_frames: int = 64
     mixup: float = 0.0
     specaugment: bool = False
+    precision: str = "fp32"  # bf16: the backbone's forward under bfloat16 autocast (for GPUs)
+    channels_last: bool = False  # the backbone's 4-D tensors in NHWC while training
     weights: str | None = None
     features: dict[str, Any] = field(default_factory=dict)  # LogMelParams fields
     audio: dict[str, Any] = field(default_factory=dict)  # AudioPolicy fields
@@ -57,6 +60,8 @@ class ExtractSettings:
         require_positive(("--batch-size", self.batch_size), ("--lr", self.lr))
         if self.crop_frames < 0:
             raise ConfigError(f"--crop-frames must be >= 0 (0: full clips), got {self.crop_frames}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"--precision must be one of {', '.join(PRECISIONS)}, got '{self.precision}'")
         if not 0.0 <= self.mixup <= 1.0:
             raise ConfigError(f"--mixup must be in [0, 1], got {self.mixup}")
 
