@@ -18,6 +18,7 @@ import importlib.machinery
 import importlib.metadata as md
 import importlib.util
 import inspect
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -56,9 +57,55 @@ class ComponentInfo:
         return f"entry point '{self.name} = {self.value}' of distribution '{self.distribution}'"
 
 
+def _path_key() -> tuple[tuple[str, int], ...]:
+    """What installed metadata depends on: the search path and each folder's mtime
+    (installing or removing a distribution adds or deletes an entry in its folder)."""
+    key = []
+    for entry in sys.path:
+        try:
+            key.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            key.append((entry, -1))
+    return tuple(key)
+
+
+@functools.lru_cache(maxsize=4)
+def _scan(path_key: tuple[tuple[str, int], ...]) -> dict[str, list[Any]]:  # noqa: ARG001 - the cache key
+    """Every asdkit entry point, by group, in one pass over the installed distributions
+    (one pass instead of one ``md.entry_points(group=...)`` per group: the pass is what
+    costs)."""
+    wanted = set(GROUPS.values())
+    by_group: dict[str, list[Any]] = {group: [] for group in wanted}
+    for dist in md.distributions():
+        for ep in dist.entry_points:
+            if ep.group in wanted:
+                by_group[ep.group].append(ep)
+    return by_group
+
+
 def _entry_points(group: str) -> Iterable[Any]:
     """Installed entry points of one group (tests replace this with fakes)."""
-    return md.entry_points(group=group)
+    return _scan(_path_key()).get(group, [])
+
+
+_dist_identities: dict[int, tuple[Any, str, str]] = {}
+
+
+def _dist_identity(dist: Any) -> tuple[str, str]:
+    """(name, version) of an entry point's distribution; each distribution's METADATA is
+    parsed once (``dist.name`` and ``dist.version`` parse it on every access)."""
+    if dist is None:
+        return "unknown", "?"
+    cached = _dist_identities.get(id(dist))
+    if cached is None or cached[0] is not dist:
+        metadata = getattr(dist, "metadata", None)
+        name = (metadata["Name"] if metadata is not None and "Name" in metadata else None) or \
+            getattr(dist, "name", None) or "unknown"
+        version = (metadata["Version"] if metadata is not None and "Version" in metadata else None) or \
+            getattr(dist, "version", None) or "?"
+        cached = (dist, str(name), str(version))
+        _dist_identities[id(dist)] = cached
+    return cached[1], cached[2]
 
 
 def _check_kind(kind: str) -> None:
@@ -71,9 +118,7 @@ def discover(kind: str) -> list[ComponentInfo]:
     _check_kind(kind)
     seen: dict[tuple[str, str, str], ComponentInfo] = {}
     for ep in _entry_points(GROUPS[kind]):
-        dist = getattr(ep, "dist", None)
-        dist_name = getattr(dist, "name", None) or "unknown"
-        version = getattr(dist, "version", None) or "?"
+        dist_name, version = _dist_identity(getattr(ep, "dist", None))
         value = ep.value.split("[")[0].strip()  # "module:attr [extra]" -> "module:attr"
         info = ComponentInfo(kind, ep.name, value, dist_name, version, tuple(getattr(ep, "extras", ()) or ()))
         # The same distribution can appear twice on sys.path (editable installs).

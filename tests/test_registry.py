@@ -205,3 +205,23 @@ def test_listing_imports_no_heavy_package(args):
 def test_unknown_kind():
     with pytest.raises(PluginError, match="unknown component kind"):
         registry.discover("vocoder")
+
+
+def test_discovery_scans_the_installed_distributions_once(monkeypatch):
+    # One pass for every kind (was one per kind), and again only when sys.path's folders change.
+    calls = []
+    real = registry.md.distributions
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(registry.md, "distributions", counting)
+    registry._scan.cache_clear()
+    first = registry.all_components()
+    assert registry.all_components() == first and len(calls) == 1
+    assert {i.kind for i in first} == set(registry.KINDS)
+    monkeypatch.setattr(registry, "_path_key", lambda: (("changed", 1),))
+    registry.all_components()
+    assert len(calls) == 2
+    registry._scan.cache_clear()
