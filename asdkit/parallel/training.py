@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Sequence, TypeVar
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
 from ..distributed import Group, fail_point, peer_failed
 from ..errors import ConfigError
@@ -43,9 +43,10 @@ def smallest_batch(n: int, batch_size: int | None) -> int:
     return batch_size if rest in (0, 1) else rest
 
 
-def shard_batches(batches: Sequence[T], rank: int, world_size: int) -> list[T]:
-    """Batches ``rank, rank + N, ...``: each rank's share of work that splits by batch."""
-    return list(batches[rank::world_size])
+def shard_batches(items: Sequence[T], rank: int, world_size: int) -> list[T]:
+    """Items ``rank, rank + N, ...``: each rank's share of work that splits by item
+    (clips to decode, embedding batches, scoring chunks); shares differ by one at most."""
+    return list(items[rank::world_size])
 
 
 @dataclass
@@ -62,10 +63,6 @@ class DataParallel:
 
     def slice(self, n: int) -> tuple[int, int]:
         return rank_slice(n, self.group.rank, self.group.world_size)
-
-    def rows(self, n: int) -> Tensor:
-        lo, hi = self.slice(n)
-        return torch.arange(lo, hi)
 
     def loss_scale(self, n_local: int, n_global: int) -> float:
         """Factor on a slice's mean loss so that the DDP average is the global mean."""

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import distributed
+from ..parallel import shard_batches
 from ..progress import NullProgress, Progress
 from .features import FeatureStream
 
@@ -52,7 +53,7 @@ def rank_progress(progress: Progress, group: distributed.Group | None) -> Progre
 def warm_feature_cache(stream: FeatureStream, group: distributed.Group) -> None:
     """This rank's share of ``stream``'s clips through the feature cache, then a barrier."""
     if stream.cache_dir is not None:
-        share = FeatureStream(list(stream.clips[group.rank::group.world_size]), stream.params, stream.policy,
+        share = FeatureStream(shard_batches(stream.clips, group.rank, group.world_size), stream.params, stream.policy,
                               stream.cache_dir, stream.on_error, NullProgress(), signal=stream.signal)
         for _ in share:
             pass
@@ -67,7 +68,7 @@ def embed_share(backbone: nn.Module, features: Sequence[Any], *, batch_size: int
 
     clips = [torch.as_tensor(f) for f in features]
     batches = group_by_length(clips, batch_size)
-    mine = [i for batch in batches[group.rank::group.world_size] for i in batch]
+    mine = [i for batch in shard_batches(batches, group.rank, group.world_size) for i in batch]
     rows = embed_clips(backbone, [clips[i] for i in mine], batch_size=batch_size, device=device,
                        progress=progress)
     gathered = distributed.all_gather_object((mine, rows.numpy()), "gathering the embeddings")

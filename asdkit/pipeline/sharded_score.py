@@ -38,6 +38,7 @@ from typing import Any, Sequence
 from .. import distributed
 from ..audio import Clip, LoadSummary, Problem
 from ..errors import ConfigError, InputError
+from ..parallel import shard_batches
 from ..progress import NullProgress, Progress, ensure
 from ..utils import atomic_write_json, output_folder
 from .features import CHUNK
@@ -67,8 +68,7 @@ class ShardRow:
 def rank_chunks(n_clips: int, rank: int, world_size: int, size: int = CHUNK) -> list[range]:
     """The clip index ranges of this rank: chunk ``i`` (clips ``i*size .. (i+1)*size-1``)
     goes to rank ``i mod world_size``, so shares differ by one chunk at most."""
-    starts = range(0, n_clips, size)
-    return [range(s, min(s + size, n_clips)) for i, s in enumerate(starts) if i % world_size == rank]
+    return shard_batches([range(s, min(s + size, n_clips)) for s in range(0, n_clips, size)], rank, world_size)
 
 
 def _complete_lines(path: Path) -> str:
