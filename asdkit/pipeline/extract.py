@@ -28,15 +28,15 @@ from ..api import Backbone
 from ..audio import AudioPolicy, Clip, LoadSummary, Problem, SignalCheck, scan_dataset, write_clips_csv
 from ..audio.quality import bad_signal_message, duration_reasons
 from ..bundle import save_bundle, with_prefix
-from ..distributed import Group, rank_device
+from ..distributed import Group
 from ..formats.bundle_schema import BackboneConfig, Component
 from ..errors import InputError
 from ..features import LogMelParams
 from ..parallel import DataParallel
 from ..progress import Progress, ensure
-from ..utils import output_folder, resolve_device, seed_everything
+from ..utils import output_folder, seed_everything
 from .features import FeatureStream, collect_features
-from .ranks import check_same_clips, embed_share, rank_progress, warm_feature_cache
+from .ranks import check_same_clips, embed_share, rank_device, rank_progress, warm_feature_cache
 from .runfolder import RunFolder
 from .settings import ExtractSettings
 from .training_log import TrainingLog, clear_training_log, require_tensorboard
@@ -134,9 +134,7 @@ def run_extract(data: str | Path, out: str | Path, settings: ExtractSettings | N
         require_tensorboard()
     params = LogMelParams.from_dict(settings.features) if settings.features else LogMelParams()
     policy = AudioPolicy.from_dict(settings.audio) if settings.audio else AudioPolicy()
-    device = resolve_device(settings.device)
-    if group is not None:
-        device = torch.device(rank_device(str(device), group))
+    device = rank_device(settings.device, group)
     progress = rank_progress(progress, group)
     main = group is None or group.is_main
     seed_everything(settings.seed)

@@ -28,15 +28,15 @@ from torch import Tensor
 from .. import distributed, registry
 from ..audio import Clip, read_clips_csv
 from ..bundle import load_bundle, save_bundle, split_prefix, with_prefix
-from ..distributed import Group, rank_device
+from ..distributed import Group
 from ..errors import ConfigError
 from ..formats.bundle_schema import BackboneConfig, Component, GraphSpec, ModelConfig
 from ..parallel import DataParallel
 from ..progress import Progress, ensure
-from ..utils import atomic_write_json, resolve_device, seed_everything
+from ..utils import atomic_write_json, seed_everything
 from .extract import class_key, is_training_clip
 from .heldout import cross_fitted_scores, score_stats
-from .ranks import knn_graph_share, rank_progress
+from .ranks import knn_graph_share, rank_device, rank_progress
 from .runfolder import RunFolder, embeddings_of
 from .settings import FitSettings
 from .threshold import gamma_threshold
@@ -165,9 +165,7 @@ def _fit_graph(settings: FitSettings, clips: list[Clip], embeddings: Tensor, tra
     edge_index = knn_graph(x, k, knn) if group is None else knn_graph_share(x, k, knn, group)
     task.advance()
     task.close()
-    device = resolve_device(settings.device)
-    if group is not None:
-        device = torch.device(rank_device(str(device), group))
+    device = rank_device(settings.device, group)
     layer = registry.create("graph_layer", settings.gnn, settings.gnn_options, x.shape[1], settings.graph_dim)
     model, _, history = train_graph_model(
         x, edge_index, labels, layer=layer, head_dim=settings.head_dim,

@@ -45,6 +45,14 @@ def check_same_clips(clips: Sequence[Any], what: str = "the inputs") -> str:
     return identity
 
 
+def rank_device(setting: str, group: distributed.Group | None) -> torch.device:
+    """The device of ``--device`` for this process: ``cuda:LOCAL_RANK`` for a CUDA rank."""
+    from ..utils import resolve_device
+
+    device = resolve_device(setting)
+    return device if group is None else torch.device(distributed.rank_device(str(device), group))
+
+
 def rank_progress(progress: Progress, group: distributed.Group | None) -> Progress:
     """Bars, messages and warnings from rank 0 only (every rank sees the same data)."""
     return progress if group is None or group.is_main else NullProgress()
