@@ -35,21 +35,26 @@ def _open_source(source: str, fmt: str, rate: int | None, channels: int, device_
     return FolderWatch(Path(source), warn, settle=settle)
 
 
-def _sigterm_as_interrupt() -> Callable[[], None]:
-    """A service manager's stop (SIGTERM) ends the monitor like Ctrl-C, with the summary;
-    returns the function that puts the previous handler back."""
+def _stop_signals_as_interrupt() -> Callable[[], None]:
+    """A service manager's stop (SIGTERM) and SIGINT end the monitor like Ctrl-C, with the
+    summary; returns the function that puts the previous handlers back. SIGINT is set
+    too because a process started in the background by a non-interactive shell inherits
+    it ignored (bash does that without job control), and ``kill -INT`` must still stop it."""
     import signal
 
     def interrupt(signum: int, frame: Any) -> None:  # noqa: ARG001 - signal handler signature
         raise KeyboardInterrupt
 
+    previous: dict[int, Any] = {}
     try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, interrupt)
     except ValueError:  # not the main thread (an embedding application): leave it alone
         return lambda: None
 
     def restore() -> None:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     return restore
 
 
@@ -130,7 +135,7 @@ def command(state: AppState, source: str, model_path: Path, machine: str, sectio
     strict = strict or model.policy.strict
     opened = _open_source(source, fmt, rate, channels, device_index, settle, model.policy.sr, warn)
     monitor.source = opened.description
-    restore_sigterm = _sigterm_as_interrupt()
+    restore_signals = _stop_signals_as_interrupt()
     ending = "end of stream"
     try:
         if isinstance(opened, FolderWatch):
@@ -151,7 +156,7 @@ def command(state: AppState, source: str, model_path: Path, machine: str, sectio
         ending = "output closed"
         _silence_stdout()
     finally:
-        restore_sigterm()
+        restore_signals()
         monitor.close()
         unit = "file" if isinstance(opened, FolderWatch) else "window"
         err.print(f"{ending}: {monitor.stats.summary(unit)}", highlight=False)

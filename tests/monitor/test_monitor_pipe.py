@@ -27,12 +27,14 @@ ALERT_CODE = ("import json, os, sys; json.dump({k: v for k, v in os.environ.item
               "open(sys.argv[1], 'w'))")
 
 
-def _start(run: Path, source: str, stderr: Path, *args: str) -> subprocess.Popen:
+def _start(run: Path, source: str, stderr: Path, *args: str, sigint_ignored: bool = False) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "asdkit.cli.main", "--device", "cpu", "monitor", "--model", str(run),
                "--machine", "fan", source, "--json", *args]
+    # As a background job of a non-interactive shell starts it: SIGINT ignored on entry.
+    start = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr.open("wb"),
-                            env=env)
+                            env=env, preexec_fn=start)
 
 
 def _feed(proc: subprocess.Popen, data: bytes, chunk: int = 3200) -> threading.Thread:
@@ -164,3 +166,17 @@ def test_watched_folder_scores_each_new_file_once_complete(default_run, monitor_
         assert by_name[name]["end_s"] - by_name[name]["start_s"] == pytest.approx(2.0)
     assert by_name["growing.wav"]["anomalous"] and not by_name["recording.wav"]["anomalous"]
     assert "interrupted: 2 file(s) (4.0 s of audio), 1 anomalous (50%), 0 alert(s)" in stderr.read_text()
+
+
+def test_sigint_stops_a_monitor_started_with_sigint_ignored(default_run, tmp_path):
+    # bash without job control starts background jobs with SIGINT ignored; the monitor
+    # must still stop on it (two CI runs launched that way hung here before).
+    inbox, stderr = tmp_path / "inbox", tmp_path / "stderr.txt"
+    inbox.mkdir()
+    proc = _start(default_run, str(inbox), stderr, sigint_ignored=True)
+    _wait_for(stderr, "watching", proc)
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=60)
+    assert rest == b"" and proc.returncode == 0
+    assert "interrupted: " in stderr.read_text()
+
